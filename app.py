@@ -1,0 +1,95 @@
+"""The application factory: configuration, extensions, blueprints, error handlers, commands."""
+
+import os
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import Config
+from extensions import db
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build a mirror app; `test_config` overrides settings before anything is bound."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config())
+    if test_config is not None:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "mirror.db"
+        )
+    register_extensions(app)
+    register_proxy_fix(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    create_schema(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the database extension."""
+    db.init_app(app)
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Honour X-Forwarded-* only from as many reverse proxies as configured to be trusted."""
+    trusted = app.config["TRUSTED_PROXIES"]
+    if trusted > 0:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=trusted,
+            x_proto=trusted,
+            x_host=trusted,
+            x_port=trusted,
+            x_prefix=trusted,
+        )
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the API's routes."""
+    from blueprints import bulk, meta
+
+    app.register_blueprint(bulk.bp)
+    app.register_blueprint(meta.bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer every error in the ErrorResponse JSON shape."""
+    from blueprints.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add the `flask mirror ...` commands."""
+    from commands import mirror
+
+    app.cli.add_command(mirror)
+
+
+def create_schema(app: Flask) -> None:
+    """Create missing tables, then drop the pooled connections so forked workers open their own."""
+    import models  # noqa: F401  (registers every table on the metadata)
+
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection, connection_record) -> None:
+    """SQLite only: WAL lets readers keep the old data while an import writes; enforce FKs."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith(("sqlite3", "pysqlite")):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

@@ -1,0 +1,70 @@
+"""POST /bulk/nodes/versions: many (node id, version) pairs answered in one request."""
+
+import orjson
+from flask import Blueprint, Response, current_app, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import BadRequest
+
+from extensions import db
+from schemas.bulk import BulkNodeVersionsRequestSchema
+from schemas.errors import summarize_messages
+from services.lookup import look_up_node_versions
+from services.openapi import documented
+
+bp = Blueprint("bulk", __name__)
+_request_schema = BulkNodeVersionsRequestSchema()
+
+
+def read_json_body():
+    """The request body parsed as JSON, or a 400 that says why it is not."""
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        raise BadRequest("The request body is empty: send a JSON object.")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"The request body is not valid JSON: {exc}.") from None
+
+
+@bp.post("/bulk/nodes/versions")
+@documented(
+    "post",
+    operationId="GetBulkNodeVersions",
+    tags=["Registry"],
+    requestBody={
+        "content": {"application/json": {"schema": "BulkNodeVersionsRequest"}},
+        "required": True,
+    },
+    responses={
+        "200": {
+            "content": {"application/json": {"schema": "BulkNodeVersionsResponse"}},
+            "description": "Successfully retrieved node versions",
+        },
+        "400": {
+            "content": {"application/json": {"schema": "ErrorResponse"}},
+            "description": "Bad request, invalid input",
+        },
+        "500": {
+            "content": {"application/json": {"schema": "ErrorResponse"}},
+            "description": "Internal server error",
+        },
+    },
+)
+def get_bulk_node_versions():
+    """Retrieve multiple node versions in a single request"""
+    body = read_json_body()
+    # The cap is this server's policy, not part of the upstream contract the schema mirrors,
+    # so it is checked here, before the items are validated one by one.
+    cap = current_app.config["BULK_MAX_ITEMS"]
+    requested = body.get("node_versions") if isinstance(body, dict) else None
+    if isinstance(requested, list) and len(requested) > cap:
+        raise BadRequest(
+            f"node_versions: {len(requested)} items is over this mirror's limit of {cap} "
+            "per request; split the request."
+        )
+    try:
+        pairs = _request_schema.load(body)["node_versions"]
+    except ValidationError as exc:
+        raise BadRequest(summarize_messages(exc.messages)) from None
+    results = look_up_node_versions(db.session, pairs)
+    return Response(orjson.dumps({"node_versions": results}), mimetype="application/json")

@@ -1,0 +1,33 @@
+"""Settings read from the environment, with defaults that suit a laptop."""
+
+import os
+
+
+def _int_env(name: str, default: int) -> int:
+    """Read an integer setting, failing with a message that names the variable."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+class Config:
+    """Settings for one app instance; every value can be overridden by the environment."""
+
+    def __init__(self) -> None:
+        # None means "a SQLite file in the instance folder", resolved by the factory.
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
+        # Most pairs one bulk request may carry; the frontend sends one per installed pack.
+        self.BULK_MAX_ITEMS = _int_env("MIRROR_BULK_MAX_ITEMS", 5000)
+        # Largest request body in bytes; Werkzeug answers 413 past it.
+        self.MAX_CONTENT_LENGTH = _int_env("MIRROR_MAX_BODY_BYTES", 4 * 1024 * 1024)
+        # How many reverse proxies in front of the mirror may set X-Forwarded-* (0: trust none).
+        self.TRUSTED_PROXIES = _int_env("MIRROR_TRUSTED_PROXIES", 0)
+        # The dumps `flask mirror seed` loads into an empty mirror.
+        self.SEED_DATA_DIR = os.environ.get(
+            "MIRROR_SEED_DATA",
+            os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed_data"),
+        )

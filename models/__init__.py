@@ -1,0 +1,21 @@
+"""What the mirror stores: publishers, nodes, their versions, and import records."""
+
+from models.base import Base, db
+from models.import_record import ImportRecord
+from models.node import Node
+from models.node_version import NodeVersion, pair_key
+from models.publisher import Publisher
+from models.statuses import NodeStatus, NodeVersionStatus, PublisherStatus
+
+__all__ = [
+    "Base",
+    "ImportRecord",
+    "Node",
+    "NodeStatus",
+    "NodeVersion",
+    "NodeVersionStatus",
+    "Publisher",
+    "PublisherStatus",
+    "db",
+    "pair_key",
+]

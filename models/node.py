@@ -1,0 +1,52 @@
+"""Nodes: the custom-node packs the registry lists."""
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import db
+from models.columns import status_enum, utcnow
+from models.statuses import NodeStatus
+
+
+class Node(db.Model):
+    """A node pack, keyed by its lower-cased id as upstream normalizes it."""
+
+    __tablename__ = "nodes"
+
+    # Upstream ids are unique case-insensitively; look-ups go through the lower-cased form.
+    normalized_id: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    # The id as published, which responses carry.
+    id: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    name: Mapped[str | None] = mapped_column(sa.Text)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    author: Mapped[str | None] = mapped_column(sa.Text)
+    license: Mapped[str | None] = mapped_column(sa.Text)
+    repository: Mapped[str | None] = mapped_column(sa.Text)
+    icon: Mapped[str | None] = mapped_column(sa.Text)
+    banner_url: Mapped[str | None] = mapped_column(sa.Text)
+    category: Mapped[str | None] = mapped_column(sa.Text)
+    tags: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    tags_admin: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    downloads: Mapped[int | None] = mapped_column(sa.BigInteger)
+    github_stars: Mapped[int | None] = mapped_column(sa.BigInteger)
+    rating: Mapped[float | None] = mapped_column(sa.Float)
+    status: Mapped[NodeStatus] = mapped_column(status_enum(NodeStatus), index=True)
+    status_detail: Mapped[str | None] = mapped_column(sa.Text)
+    publisher_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("publishers.id", ondelete="SET NULL"), index=True
+    )
+    supported_os: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    supported_accelerators: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    supported_comfyui_version: Mapped[str | None] = mapped_column(sa.Text)
+    supported_comfyui_frontend_version: Mapped[str | None] = mapped_column(sa.Text)
+    translations: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    search_ranking: Mapped[int | None] = mapped_column(sa.Integer)
+    preempted_comfy_node_names: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    # Derived by the mirror on import: the highest active version by semantic-version precedence.
+    latest_version: Mapped[str | None] = mapped_column(sa.String(255))
+    # When this mirror last saw the node or one of its versions change (drives `timestamp` filters).
+    changed_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)

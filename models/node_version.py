@@ -1,0 +1,51 @@
+"""Node versions: one published release of a node pack."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import db
+from models.columns import status_enum
+from models.statuses import NodeVersionStatus
+
+
+class NodeVersion(db.Model):
+    """A version of a node, unique per (node, version string)."""
+
+    __tablename__ = "node_versions"
+    __table_args__ = (sa.UniqueConstraint("node_normalized_id", "version"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    node_normalized_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("nodes.normalized_id", ondelete="CASCADE")
+    )
+    # The node id as published, carried in every serialized version.
+    node_id: Mapped[str] = mapped_column(sa.String(100))
+    version: Mapped[str] = mapped_column(sa.String(255))
+    # "<normalized node id>/<version>": node ids never hold "/" and stored versions never do, so
+    # the key is unambiguous, and one single-column IN list finds many pairs through this index
+    # on every backend (a row-value IN over two columns scans the whole table in SQLite).
+    pair_key: Mapped[str] = mapped_column(sa.String(360), unique=True)
+    changelog: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    dependencies: Mapped[list[str]] = mapped_column(sa.JSON)
+    deprecated: Mapped[bool] = mapped_column(sa.Boolean)
+    download_url: Mapped[str | None] = mapped_column(sa.Text)
+    status: Mapped[NodeVersionStatus] = mapped_column(status_enum(NodeVersionStatus))
+    status_reason: Mapped[str] = mapped_column(sa.Text)
+    comfy_node_extract_status: Mapped[str | None] = mapped_column(sa.Text)
+    supported_comfyui_version: Mapped[str | None] = mapped_column(sa.Text)
+    supported_comfyui_frontend_version: Mapped[str | None] = mapped_column(sa.Text)
+    supported_os: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    supported_accelerators: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    tags: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    tags_admin: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    # The version exactly as the API serializes it (NodeVersionSchema), made once on import so
+    # a bulk answer splices stored JSON instead of re-serializing thousands of rows per request.
+    serialized: Mapped[str] = mapped_column(sa.Text)
+
+
+def pair_key(normalized_node_id: str, version: str) -> str:
+    """The look-up key of a (node, version) pair; see NodeVersion.pair_key."""
+    return f"{normalized_node_id}/{version}"

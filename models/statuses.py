@@ -1,0 +1,28 @@
+"""The registry's status vocabularies, shared by tables and schemas."""
+
+import enum
+
+
+class NodeVersionStatus(enum.StrEnum):
+    """Review state of one published version."""
+
+    ACTIVE = "NodeVersionStatusActive"
+    DELETED = "NodeVersionStatusDeleted"
+    BANNED = "NodeVersionStatusBanned"
+    PENDING = "NodeVersionStatusPending"
+    FLAGGED = "NodeVersionStatusFlagged"
+
+
+class NodeStatus(enum.StrEnum):
+    """State of a whole node pack."""
+
+    ACTIVE = "NodeStatusActive"
+    DELETED = "NodeStatusDeleted"
+    BANNED = "NodeStatusBanned"
+
+
+class PublisherStatus(enum.StrEnum):
+    """State of a publisher account."""
+
+    ACTIVE = "PublisherStatusActive"
+    BANNED = "PublisherStatusBanned"

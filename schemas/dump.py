@@ -1,0 +1,124 @@
+"""Seed dumps on disk: the document header, and nodes, versions and publishers with load rules."""
+
+from collections import Counter
+from contextvars import ContextVar
+
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates_schema,
+)
+
+from models.statuses import NodeVersionStatus
+from schemas.fields import UTCDateTime
+from schemas.node import NodeSchema, PublisherSchema
+from schemas.node_version import NodeVersionSchema
+from schemas.rules import validate_node_id, validate_publisher_id, validate_version
+
+DUMP_FORMAT = "comfy-registry-dump"
+DUMP_FORMAT_VERSION = 1
+
+# Unknown keys met while loading a dump, by name; set by the importer around a load.
+unknown_keys: ContextVar[Counter | None] = ContextVar("unknown_keys", default=None)
+
+
+class _CountsUnknownKeys(Schema):
+    """Ignores keys this version does not know (upstream adds fields over time) and counts them."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    @pre_load
+    def count_unknown_keys(self, data, **kwargs):
+        """Add keys that are not fields of this schema to the importer's counter."""
+        counter = unknown_keys.get()
+        if counter is not None and isinstance(data, dict):
+            known = {field.data_key or name for name, field in self.fields.items()}
+            counter.update(key for key in data if key not in known)
+        return data
+
+
+class DumpHeaderSchema(Schema):
+    """The two keys read before anything else, so a newer format is refused clearly."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    format = fields.String(required=True, validate=validate.Equal(DUMP_FORMAT))
+    format_version = fields.Integer(required=True, strict=True)
+
+
+class DumpPublisherSchema(_CountsUnknownKeys, PublisherSchema):
+    """A publisher in a dump: a full object, or {"id": ...} referring to the dump's publishers."""
+
+    id = fields.String(required=True, validate=validate_publisher_id)
+
+
+class DumpNodeVersionSchema(_CountsUnknownKeys, NodeVersionSchema):
+    """A version in a dump; values upstream always sends get upstream's defaults when absent."""
+
+    id = fields.UUID()
+    version = fields.String(required=True, validate=validate_version)
+
+    @post_load
+    def fill_defaults(self, data, **kwargs):
+        """Give absent always-sent fields the values upstream sends for them."""
+        data.setdefault("changelog", "")
+        data.setdefault("dependencies", [])
+        data.setdefault("deprecated", False)
+        data.setdefault("status", NodeVersionStatus.ACTIVE)
+        data.setdefault("status_reason", "")
+        if data.get("id") is not None:
+            data["id"] = str(data["id"])
+        return data
+
+
+class DumpNodeSchema(_CountsUnknownKeys, NodeSchema):
+    """A node in a dump, carrying every version of it the dump holds."""
+
+    id = fields.String(required=True, validate=validate_node_id)
+    publisher = fields.Nested(DumpPublisherSchema)
+    versions = fields.List(fields.Nested(DumpNodeVersionSchema), load_default=list)
+
+    @validates_schema(skip_on_field_errors=True)
+    def check_versions(self, data, **kwargs):
+        """Each version belongs to this node, and appears once."""
+        seen: dict[str, int] = {}
+        problems: dict[int, dict[str, list[str]]] = {}
+        for index, version in enumerate(data.get("versions", [])):
+            node_id = version.get("node_id")
+            if node_id is not None and node_id != data["id"]:
+                problems[index] = {
+                    "node_id": [f"Must equal the enclosing node's id {data['id']!r}."]
+                }
+            elif version["version"] in seen:
+                problems[index] = {
+                    "version": [
+                        f"Duplicate of versions[{seen[version['version']]}] "
+                        f"({version['version']!r})."
+                    ]
+                }
+            seen.setdefault(version["version"], index)
+        if problems:
+            raise ValidationError({"versions": problems})
+
+
+class DumpSchema(_CountsUnknownKeys):
+    """A dump's top level (format_version 1).
+
+    Publishers and nodes are checked to be lists here and loaded one by one with
+    DumpPublisherSchema and DumpNodeSchema, so a long import shows progress and every bad
+    record is reported, not just the first.
+    """
+
+    format = fields.String(required=True, validate=validate.Equal(DUMP_FORMAT))
+    format_version = fields.Integer(required=True, strict=True)
+    exported_at = UTCDateTime()
+    source = fields.String()
+    publishers = fields.List(fields.Raw(), load_default=list)
+    nodes = fields.List(fields.Raw(), required=True)

@@ -1,0 +1,72 @@
+"""Reading dump files from disk: plain or gzip JSON, single files or folders of them."""
+
+import gzip
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class DumpRejected(Exception):
+    """A dump that cannot be imported; nothing was written. Carries every problem found."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class DumpDocument:
+    """One parsed dump and the name its problems are reported under."""
+
+    label: str
+    content: Any
+
+
+def dump_files(path: str) -> list[str]:
+    """The dump files a PATH argument names: the file itself, or a folder's *.json and *.json.gz."""
+    if os.path.isdir(path):
+        names = sorted(name for name in os.listdir(path) if name.endswith((".json", ".json.gz")))
+        if not names:
+            raise DumpRejected([f"{path}: the folder holds no *.json or *.json.gz dump."])
+        return [os.path.join(path, name) for name in names]
+    if not os.path.exists(path):
+        raise DumpRejected([f"{path}: no such file or folder."])
+    return [path]
+
+
+def parse_dump_bytes(label: str, raw: bytes) -> DumpDocument:
+    """Decompress (by gzip magic bytes, whatever the suffix) and parse one dump."""
+    if raw[:2] == GZIP_MAGIC:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise DumpRejected([f"{label}: not a readable gzip file ({exc})."]) from None
+    try:
+        return DumpDocument(label, orjson.loads(raw))
+    except orjson.JSONDecodeError as exc:
+        raise DumpRejected(
+            [f"{label}: not valid UTF-8 JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}."]
+        ) from None
+
+
+def read_dump_file(path: str) -> DumpDocument:
+    """Read and parse one dump file."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise DumpRejected([f"{path}: cannot be read ({exc.strerror})."]) from None
+    return parse_dump_bytes(path, raw)
+
+
+def read_dumps(paths: list[str]) -> list[DumpDocument]:
+    """Every dump the PATH arguments name, in order; later ones win where they overlap."""
+    documents = []
+    for path in paths:
+        for file_path in dump_files(path):
+            documents.append(read_dump_file(file_path))
+    return documents

@@ -1,0 +1,249 @@
+"""Validating parsed dumps into the records an import will write, with the place of each problem."""
+
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import ValidationError
+
+from models.statuses import NodeStatus
+from schemas.dump import (
+    DUMP_FORMAT_VERSION,
+    DumpHeaderSchema,
+    DumpNodeSchema,
+    DumpPublisherSchema,
+    DumpSchema,
+    unknown_keys,
+)
+from schemas.errors import flatten_messages
+from services.dump_reader import DumpDocument, DumpRejected
+
+# Stable ids for versions a dump gives none: the same pair always gets the same id.
+VERSION_ID_NAMESPACE = uuid.UUID("5c0f3b8e-4a44-4c55-9a53-7f0e0f6d8a11")
+# More problems than this are counted, not listed.
+MAX_LISTED_PROBLEMS = 50
+
+_node_schema = DumpNodeSchema()
+_publisher_schema = DumpPublisherSchema()
+
+
+@dataclass
+class IncomingNode:
+    """A node as the dumps give it, with its versions keyed by version string."""
+
+    record: dict[str, Any]
+    versions: dict[str, dict[str, Any]]
+    place: str
+
+
+@dataclass
+class IncomingMirror:
+    """Everything the dumps hold, validated and merged (later dumps win), ready to write."""
+
+    publishers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Publisher references ({"id": ...}) by id, with the place of the first one, for checking.
+    publisher_references: dict[str, str] = field(default_factory=dict)
+    nodes: dict[str, IncomingNode] = field(default_factory=dict)
+    unknown_keys: Counter = field(default_factory=Counter)
+    sources: list[str] = field(default_factory=list)
+
+
+def stable_version_id(normalized_node_id: str, version: str) -> str:
+    """The id a version gets when its dump has none."""
+    return str(uuid.uuid5(VERSION_ID_NAMESPACE, f"{normalized_node_id}/{version}"))
+
+
+def _check_header(document: DumpDocument) -> list[str]:
+    """Problems with the format keys, checked first so a newer format is refused clearly."""
+    if not isinstance(document.content, dict):
+        return [f"{document.label}: the document is not a JSON object."]
+    try:
+        header = DumpHeaderSchema().load(document.content)
+    except ValidationError as exc:
+        return [f"{document.label}: {problem}" for problem in flatten_messages(exc.messages)]
+    if header["format_version"] > DUMP_FORMAT_VERSION:
+        return [
+            f"{document.label}: format_version {header['format_version']} is newer than this "
+            f"mirror reads (format_version {DUMP_FORMAT_VERSION}); upgrade the mirror to import it."
+        ]
+    if header["format_version"] < 1:
+        return [f"{document.label}: format_version: must be 1 or more."]
+    return []
+
+
+def _publisher_record(loaded: dict[str, Any]) -> dict[str, Any]:
+    """A publishers row from a loaded publisher (absent fields become None)."""
+    columns = (
+        "name",
+        "description",
+        "website",
+        "support",
+        "source_code_repo",
+        "logo",
+        "created_at",
+        "status",
+        "members",
+    )
+    return {"id": loaded["id"], **{name: loaded.get(name) for name in columns}}
+
+
+def _node_record(loaded: dict[str, Any]) -> dict[str, Any]:
+    """A nodes row from a loaded node (absent fields become None; status defaults to active)."""
+    columns = (
+        "name",
+        "description",
+        "author",
+        "license",
+        "repository",
+        "icon",
+        "banner_url",
+        "category",
+        "tags",
+        "tags_admin",
+        "downloads",
+        "github_stars",
+        "rating",
+        "status_detail",
+        "supported_os",
+        "supported_accelerators",
+        "supported_comfyui_version",
+        "supported_comfyui_frontend_version",
+        "translations",
+        "search_ranking",
+        "preempted_comfy_node_names",
+        "created_at",
+    )
+    record = {name: loaded.get(name) for name in columns}
+    record["id"] = loaded["id"]
+    record["normalized_id"] = loaded["id"].lower()
+    record["status"] = loaded.get("status") or NodeStatus.ACTIVE
+    publisher = loaded.get("publisher")
+    record["publisher_id"] = publisher["id"] if publisher else None
+    return record
+
+
+VERSION_COLUMNS = (
+    "changelog",
+    "comfy_node_extract_status",
+    "created_at",
+    "dependencies",
+    "deprecated",
+    "download_url",
+    "status",
+    "status_reason",
+    "supported_accelerators",
+    "supported_comfyui_frontend_version",
+    "supported_comfyui_version",
+    "supported_os",
+    "tags",
+    "tags_admin",
+)
+
+
+def _version_record(node: dict[str, Any], loaded: dict[str, Any]) -> dict[str, Any]:
+    """A node_versions row (without its serialized form) from a loaded version."""
+    record = {name: loaded.get(name) for name in VERSION_COLUMNS}
+    record["version"] = loaded["version"]
+    record["node_id"] = node["id"]
+    record["node_normalized_id"] = node["normalized_id"]
+    # None means "the dump gave no id": the importer keeps an existing one or makes a stable one.
+    record["id"] = loaded.get("id")
+    return record
+
+
+def _merge_publisher(incoming: IncomingMirror, loaded: dict[str, Any], place: str) -> None:
+    """Record a full publisher, or remember a reference to check once everything is read."""
+    if set(loaded) == {"id"}:
+        incoming.publisher_references.setdefault(loaded["id"], place)
+    else:
+        incoming.publishers[loaded["id"]] = _publisher_record(loaded)
+
+
+def validate_dumps(
+    documents: list[DumpDocument], progress: Callable[[int], None] | None = None
+) -> IncomingMirror:
+    """Validate every document whole; raise DumpRejected listing each problem with its place."""
+    incoming = IncomingMirror()
+    problems: list[str] = []
+    counter: Counter = Counter()
+    token = unknown_keys.set(counter)
+    try:
+        for document in documents:
+            header_problems = _check_header(document)
+            if header_problems:
+                problems.extend(header_problems)
+                continue
+            problems.extend(_validate_document(document, incoming, progress))
+            incoming.sources.append(document.label)
+    finally:
+        unknown_keys.reset(token)
+    incoming.unknown_keys = counter
+    if problems:
+        listed = problems[:MAX_LISTED_PROBLEMS]
+        if len(problems) > MAX_LISTED_PROBLEMS:
+            listed.append(f"... and {len(problems) - MAX_LISTED_PROBLEMS} more problem(s).")
+        raise DumpRejected(listed)
+    return incoming
+
+
+def _validate_document(
+    document: DumpDocument, incoming: IncomingMirror, progress: Callable[[int], None] | None
+) -> list[str]:
+    """Validate one document's top level, then each publisher and node on its own."""
+    label = document.label
+    problems: list[str] = []
+    try:
+        top = DumpSchema().load(document.content)
+    except ValidationError as exc:
+        return [f"{label}: {problem}" for problem in flatten_messages(exc.messages)]
+    for index, raw in enumerate(top["publishers"]):
+        try:
+            loaded = _publisher_schema.load(raw)
+        except ValidationError as exc:
+            problems.extend(
+                f"{label}: {p}" for p in flatten_messages(exc.messages, f"publishers[{index}]")
+            )
+            continue
+        _merge_publisher(incoming, loaded, f"{label}: publishers[{index}]")
+    first_place: dict[str, int] = {}
+    version_ids: dict[str, str] = {}
+    for index, raw in enumerate(top["nodes"]):
+        place = f"nodes[{index}]"
+        if progress is not None:
+            progress(1)
+        try:
+            loaded = _node_schema.load(raw)
+        except ValidationError as exc:
+            problems.extend(f"{label}: {p}" for p in flatten_messages(exc.messages, place))
+            continue
+        record = _node_record(loaded)
+        key = record["normalized_id"]
+        if key in first_place:
+            problems.append(
+                f"{label}: {place}.id: {loaded['id']!r} is the same node as "
+                f"nodes[{first_place[key]}] (node ids are unique case-insensitively)."
+            )
+            continue
+        first_place[key] = index
+        for version_index, version in enumerate(loaded["versions"]):
+            given = version.get("id")
+            if given is None:
+                continue
+            if given in version_ids:
+                problems.append(
+                    f"{label}: {place}.versions[{version_index}].id: {given!r} is already the "
+                    f"id of {version_ids[given]}."
+                )
+            version_ids[given] = f"{place} version {version['version']!r}"
+        if loaded.get("publisher"):
+            _merge_publisher(incoming, loaded["publisher"], f"{label}: {place}.publisher")
+        versions = {v["version"]: _version_record(record, v) for v in loaded["versions"]}
+        earlier = incoming.nodes.get(key)
+        if earlier is not None:
+            # An earlier dump's versions of this node stay unless this dump gives them again.
+            kept = {v: {**r, "node_id": record["id"]} for v, r in earlier.versions.items()}
+            versions = {**kept, **versions}
+        incoming.nodes[key] = IncomingNode(record, versions, f"{label}: {place}")
+    return problems

@@ -1,0 +1,82 @@
+"""Writing the whole mirror as a dump that imports back into the same responses."""
+
+import gzip
+import os
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from models import Node, NodeVersion, Publisher
+from schemas.dump import DUMP_FORMAT, DUMP_FORMAT_VERSION
+from schemas.node import NodeSchema, PublisherSchema
+from services.semver import precedence_key
+
+_publisher_schema = PublisherSchema()
+_node_schema = NodeSchema(exclude=("latest_version", "publisher"))
+
+
+def build_dump(session: Session, step: Callable[[int], None] | None = None) -> dict:
+    """The mirror's publishers, nodes and every version, in the dump format."""
+    publishers = [
+        _publisher_schema.dump(publisher)
+        for publisher in session.execute(sa.select(Publisher).order_by(Publisher.id)).scalars()
+    ]
+    versions_by_node: dict[str, list[tuple[str, str]]] = {}
+    version_rows = session.execute(
+        sa.select(NodeVersion.node_normalized_id, NodeVersion.version, NodeVersion.serialized)
+    )
+    for node_key, version, serialized in version_rows:
+        versions_by_node.setdefault(node_key, []).append((version, serialized))
+    nodes = []
+    for node in session.execute(sa.select(Node).order_by(Node.normalized_id)).scalars():
+        if step is not None:
+            step(1)
+        document = _node_schema.dump(node)
+        if node.publisher_id is not None:
+            document["publisher"] = {"id": node.publisher_id}
+        versions = sorted(
+            versions_by_node.get(node.normalized_id, []),
+            key=lambda pair: precedence_key(pair[0]),
+            reverse=True,
+        )
+        # Stored versions are already in the wire format the dump uses.
+        document["versions"] = [orjson.Fragment(serialized) for _, serialized in versions]
+        nodes.append(document)
+    return {
+        "format": DUMP_FORMAT,
+        "format_version": DUMP_FORMAT_VERSION,
+        "exported_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "source": "comfy-registry-mirror",
+        "publishers": publishers,
+        "nodes": nodes,
+    }
+
+
+def write_dump(document: dict, path: str) -> None:
+    """Write a dump atomically; gzip-compressed when the path ends in .gz."""
+    raw = orjson.dumps(document, option=orjson.OPT_INDENT_2)
+    if path.endswith(".gz"):
+        raw = gzip.compress(raw, mtime=0)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".export-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(raw)
+        # mkstemp makes the file private; give it the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def count_nodes(session: Session) -> int:
+    """How many nodes the mirror holds."""
+    return session.execute(sa.select(sa.func.count()).select_from(Node)).scalar_one()
