@@ -5,16 +5,14 @@ import os
 import sys
 
 import click
+from flask.cli import AppGroup
 
 from extensions import db
 from services.dump_reader import DumpRejected
 from services.exporter import build_dump, count_nodes, write_dump
 from services.importer import import_dumps
 
-
-@click.group()
-def mirror() -> None:
-    """Load, export and inspect the mirror's data."""
+mirror = AppGroup("mirror", help="Load, export and inspect the mirror's data.")
 
 
 class _ProgressBars:

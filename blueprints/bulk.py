@@ -3,7 +3,7 @@
 import orjson
 from flask import Blueprint, Response, current_app, request
 from marshmallow import ValidationError
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from extensions import db
 from schemas.bulk import BulkNodeVersionsRequestSchema
@@ -18,6 +18,10 @@ _request_schema = BulkNodeVersionsRequestSchema()
 def read_json_body():
     """The request body parsed as JSON, or a 400 that says why it is not."""
     raw = request.get_data(cache=False)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is None and limit is not None and len(raw) >= limit:
+        # Werkzeug cuts a streamed (chunked) body at the limit without saying so.
+        raise RequestEntityTooLarge()
     if not raw.strip():
         raise BadRequest("The request body is empty: send a JSON object.")
     try:

@@ -1,6 +1,6 @@
 """The mirror's own endpoints: health and the OpenAPI document."""
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from services.openapi import build_spec
 
@@ -20,4 +20,5 @@ def openapi_document():
     if spec is None:
         spec = build_spec(current_app).to_dict()
         current_app.extensions["mirror_openapi"] = spec
-    return jsonify(spec)
+    # The server is this mirror as the caller reaches it (through trusted proxies, if any).
+    return jsonify({**spec, "servers": [{"url": request.url_root.rstrip("/")}]})

@@ -1,0 +1,41 @@
+# The two ways to run the project: `make run` serves the mirror, `make test` checks it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := app
+
+.PHONY: run test lint bench install install-test clean
+
+$(VENV)/installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/installed-test: $(VENV)/installed requirements-test.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/installed
+
+install-test: $(VENV)/installed-test
+
+## Serve the mirror on 127.0.0.1:8080, loading seed_data/ first if the mirror is empty.
+run: install
+	$(BIN)/flask mirror seed
+	$(BIN)/gunicorn 'app:create_app()'
+
+## Lint, then run the whole test suite.
+test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## The bulk endpoint benchmark at 100,000 and 1,000,000 versions (several minutes).
+bench: install-test
+	$(BIN)/python -m bench.bulk
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
