@@ -109,13 +109,14 @@ def test_import_while_serving_switches_readers_to_the_new_data_whole(seeded, tmp
     path = write(tmp_path / "fresh.json", dump(*nodes))
     asked = {"node_versions": [{"node_id": n["id"], "version": "1.1.0"} for n in nodes]}
     seen: list[int] = []
+    statuses: list[int] = []
     with gunicorn(seeded) as url:
         stop = threading.Event()
 
         def keep_reading():
             while not stop.is_set():
                 status, body = post_json(url, asked)
-                assert status == 200
+                statuses.append(status)
                 seen.append(sum(r["status"] == "success" for r in body["node_versions"]))
 
         reader = threading.Thread(target=keep_reading)
@@ -127,5 +128,7 @@ def test_import_while_serving_switches_readers_to_the_new_data_whole(seeded, tmp
             reader.join(timeout=60)
         assert result.returncode == 0, result.stderr
         status, body = post_json(url, asked)
+    assert status == 200
     assert all(r["status"] == "success" for r in body["node_versions"])
+    assert statuses and set(statuses) == {200}
     assert set(seen) <= {0, 300}
