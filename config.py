@@ -26,6 +26,9 @@ class Config:
         self.MAX_CONTENT_LENGTH = _int_env("MIRROR_MAX_BODY_BYTES", 4 * 1024 * 1024)
         # How many reverse proxies in front of the mirror may set X-Forwarded-* (0: trust none).
         self.TRUSTED_PROXIES = _int_env("MIRROR_TRUSTED_PROXIES", 0)
+        # The mirror's URL as clients reach it, for the download URLs of mirrored archives;
+        # unset, each request's own URL is used (through trusted proxies' X-Forwarded-*).
+        self.PUBLIC_BASE_URL = os.environ.get("MIRROR_PUBLIC_URL") or None
         # The dumps `flask mirror seed` loads into an empty mirror.
         self.SEED_DATA_DIR = os.environ.get(
             "MIRROR_SEED_DATA",

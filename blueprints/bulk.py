@@ -1,10 +1,11 @@
 """POST /bulk/nodes/versions: many (node id, version) pairs answered in one request."""
 
 import orjson
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, current_app, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
+from blueprints.responses import json_response
 from extensions import db
 from schemas.bulk import BulkNodeVersionsRequestSchema
 from schemas.errors import summarize_messages
@@ -71,4 +72,4 @@ def get_bulk_node_versions():
     except ValidationError as exc:
         raise BadRequest(summarize_messages(exc.messages)) from None
     results = look_up_node_versions(db.session, pairs)
-    return Response(orjson.dumps({"node_versions": results}), mimetype="application/json")
+    return json_response({"node_versions": results})
