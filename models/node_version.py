@@ -41,6 +41,9 @@ class NodeVersion(db.Model):
     supported_accelerators: Mapped[list[str] | None] = mapped_column(sa.JSON)
     tags: Mapped[list[str] | None] = mapped_column(sa.JSON)
     tags_admin: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    # The node archive this mirror holds for the version (content-addressed by sha256), if any.
+    archive_sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    archive_size: Mapped[int | None] = mapped_column(sa.BigInteger)
     # The version exactly as the API serializes it (NodeVersionSchema), made once on import so
     # a bulk answer splices stored JSON instead of re-serializing thousands of rows per request.
     serialized: Mapped[str] = mapped_column(sa.Text)

@@ -78,10 +78,18 @@ class DumpNodeVersionSchema(_CountsUnknownKeys, NodeVersionSchema):
         return data
 
 
+# The columns' ranges (64-bit counts, a 32-bit ranking), so a huge number is refused with its place.
+_INT64 = validate.Range(min=-(2**63), max=2**63 - 1)
+_INT32 = validate.Range(min=-(2**31), max=2**31 - 1)
+
+
 class DumpNodeSchema(_CountsUnknownKeys, NodeSchema):
     """A node in a dump, carrying every version of it the dump holds."""
 
     id = fields.String(required=True, validate=validate_node_id)
+    downloads = fields.Integer(strict=True, validate=_INT64)
+    github_stars = fields.Integer(strict=True, validate=_INT64)
+    search_ranking = fields.Integer(strict=True, validate=_INT32)
     publisher = fields.Nested(DumpPublisherSchema)
     versions = fields.List(fields.Nested(DumpNodeVersionSchema), load_default=list)
 

@@ -30,6 +30,24 @@ class UTCDateTime(fields.DateTime):
         offset = "+00:00" if offset in ("Z", "z") else offset
         try:
             moment = datetime.fromisoformat(f"{day}T{clock}.{fraction}{offset}")
-        except ValueError:
+            return moment.astimezone(UTC).replace(tzinfo=None)
+        except (ValueError, OverflowError):
             raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
-        return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON boolean only: no "false" strings or 0/1 numbers turned into booleans."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if type(value) is not bool:
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class StrictFloat(fields.Float):
+    """A JSON number only: no numeric strings."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if type(value) not in (int, float):
+            raise self.make_error("invalid", input=value)
+        return super()._deserialize(value, attr, data, **kwargs)

@@ -4,7 +4,7 @@ from marshmallow import fields
 
 from models.statuses import NodeStatus, PublisherStatus
 from schemas.base import OmitsMissingSchema
-from schemas.fields import UTCDateTime
+from schemas.fields import StrictFloat, UTCDateTime
 from schemas.node_version import CompatibilitySchema, NodeVersionSchema
 
 
@@ -49,9 +49,11 @@ class NodeSchema(CompatibilitySchema):
         metadata={"description": "The date and time when the node was created"}
     )
     description = fields.String()
-    downloads = fields.Integer(metadata={"description": "The number of downloads of the node."})
+    downloads = fields.Integer(
+        strict=True, metadata={"description": "The number of downloads of the node."}
+    )
     github_stars = fields.Integer(
-        metadata={"description": "Number of stars on the GitHub repository."}
+        strict=True, metadata={"description": "Number of stars on the GitHub repository."}
     )
     icon = fields.String(metadata={"description": "URL to the node's icon."})
     id = fields.String(metadata={"description": "The unique identifier of the node."})
@@ -65,13 +67,14 @@ class NodeSchema(CompatibilitySchema):
         metadata={"description": "A list of Comfy node names that are preempted by this node."},
     )
     publisher = fields.Nested(PublisherSchema)
-    rating = fields.Float(metadata={"description": "The average rating of the node."})
+    rating = StrictFloat(metadata={"description": "The average rating of the node."})
     repository = fields.String(metadata={"description": "URL to the node's repository."})
     search_ranking = fields.Integer(
+        strict=True,
         metadata={
             "description": "A numerical value representing the node's search ranking, "
             "used for sorting search results."
-        }
+        },
     )
     status = fields.Enum(NodeStatus, by_value=True)
     status_detail = fields.String(metadata={"description": "The status detail of the node."})

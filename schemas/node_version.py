@@ -4,7 +4,7 @@ from marshmallow import fields
 
 from models.statuses import NodeVersionStatus
 from schemas.base import OmitsMissingSchema
-from schemas.fields import UTCDateTime
+from schemas.fields import StrictBoolean, UTCDateTime
 
 
 class CompatibilitySchema(OmitsMissingSchema):
@@ -49,9 +49,7 @@ class NodeVersionSchema(CompatibilitySchema):
         fields.String(),
         metadata={"description": "A list of pip dependencies required by the node."},
     )
-    deprecated = fields.Boolean(
-        metadata={"description": "Indicates if this version is deprecated."}
-    )
+    deprecated = StrictBoolean(metadata={"description": "Indicates if this version is deprecated."})
     download_url = fields.String(
         data_key="downloadUrl",
         metadata={"description": "[Output Only] URL to download this version of the node"},

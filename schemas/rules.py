@@ -10,7 +10,7 @@ MAX_NODE_ID_LENGTH = 100
 # Versions become archive paths and URL segments; longer strings are never legitimate.
 MAX_VERSION_LENGTH = 255
 MAX_PUBLISHER_ID_LENGTH = 100
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def is_node_id(value: str) -> bool:

@@ -2,6 +2,7 @@
 
 import gzip
 import os
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +44,7 @@ def parse_dump_bytes(label: str, raw: bytes) -> DumpDocument:
     if raw[:2] == GZIP_MAGIC:
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise DumpRejected([f"{label}: not a readable gzip file ({exc})."]) from None
     try:
         return DumpDocument(label, orjson.loads(raw))

@@ -36,6 +36,8 @@ class IncomingNode:
     record: dict[str, Any]
     versions: dict[str, dict[str, Any]]
     place: str
+    # Where each version was given, for messages about conflicts found while writing.
+    version_places: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -46,6 +48,8 @@ class IncomingMirror:
     # Publisher references ({"id": ...}) by id, with the place of the first one, for checking.
     publisher_references: dict[str, str] = field(default_factory=dict)
     nodes: dict[str, IncomingNode] = field(default_factory=dict)
+    # Each version id the dumps give, with the pair it names and where, to refuse reuse.
+    version_ids: dict[str, tuple[str, str]] = field(default_factory=dict)
     unknown_keys: Counter = field(default_factory=Counter)
     sources: list[str] = field(default_factory=list)
 
@@ -153,6 +157,21 @@ def _version_record(node: dict[str, Any], loaded: dict[str, Any]) -> dict[str, A
     return record
 
 
+def _claim_version_id(
+    incoming: IncomingMirror, version: dict[str, Any], node_key: str, place: str
+) -> str | None:
+    """Record the id a version is given; a problem if another pair already has it."""
+    given = version.get("id")
+    if given is None:
+        return None
+    pair = f"{node_key}/{version['version']}"
+    claimed = incoming.version_ids.get(given)
+    if claimed is not None and claimed[0] != pair:
+        return f"{place}.id: {given!r} is already the id of {claimed[1]}."
+    incoming.version_ids[given] = (pair, place)
+    return None
+
+
 def _merge_publisher(incoming: IncomingMirror, loaded: dict[str, Any], place: str) -> None:
     """Record a full publisher, or remember a reference to check once everything is read."""
     if set(loaded) == {"id"}:
@@ -208,7 +227,6 @@ def _validate_document(
             continue
         _merge_publisher(incoming, loaded, f"{label}: publishers[{index}]")
     first_place: dict[str, int] = {}
-    version_ids: dict[str, str] = {}
     for index, raw in enumerate(top["nodes"]):
         place = f"nodes[{index}]"
         if progress is not None:
@@ -227,16 +245,13 @@ def _validate_document(
             )
             continue
         first_place[key] = index
+        places = {}
         for version_index, version in enumerate(loaded["versions"]):
-            given = version.get("id")
-            if given is None:
-                continue
-            if given in version_ids:
-                problems.append(
-                    f"{label}: {place}.versions[{version_index}].id: {given!r} is already the "
-                    f"id of {version_ids[given]}."
-                )
-            version_ids[given] = f"{place} version {version['version']!r}"
+            version_place = f"{label}: {place}.versions[{version_index}]"
+            places[version["version"]] = version_place
+            problem = _claim_version_id(incoming, version, key, version_place)
+            if problem:
+                problems.append(problem)
         if loaded.get("publisher"):
             _merge_publisher(incoming, loaded["publisher"], f"{label}: {place}.publisher")
         versions = {v["version"]: _version_record(record, v) for v in loaded["versions"]}
@@ -245,5 +260,6 @@ def _validate_document(
             # An earlier dump's versions of this node stay unless this dump gives them again.
             kept = {v: {**r, "node_id": record["id"]} for v, r in earlier.versions.items()}
             versions = {**kept, **versions}
-        incoming.nodes[key] = IncomingNode(record, versions, f"{label}: {place}")
+            places = {**earlier.version_places, **places}
+        incoming.nodes[key] = IncomingNode(record, versions, f"{label}: {place}", places)
     return problems

@@ -14,7 +14,12 @@ from models import ImportRecord, Node, NodeVersion, NodeVersionStatus, Publisher
 from models.columns import utcnow
 from schemas.node_version import NodeVersionSchema
 from services.dump_reader import DumpRejected, read_dumps
-from services.dump_validation import IncomingMirror, stable_version_id, validate_dumps
+from services.dump_validation import (
+    IncomingMirror,
+    IncomingNode,
+    stable_version_id,
+    validate_dumps,
+)
 from services.semver import precedence_key
 
 # Bound values per statement when filtering by many keys.
@@ -160,89 +165,119 @@ def apply_incoming(
     now = utcnow()
     _write_publishers(session, incoming, summary)
     _check_publisher_references(session, incoming, replace)
+    _check_version_ids(session, incoming, replace)
+    # Removed first, so an id a removed version held can be given anew.
+    lost_versions = _remove_absent(session, incoming, summary) if replace else set()
 
     node_table = Node.__table__
     version_table = NodeVersion.__table__
+    keys = list(incoming.nodes)
     existing_nodes = {
         row["normalized_id"]: row
-        for row in _rows(session, node_table, node_table.c.normalized_id, list(incoming.nodes))
+        for row in _rows(session, node_table, node_table.c.normalized_id, keys)
     }
     existing_versions: dict[str, dict[str, dict]] = {}
-    for row in _rows(
-        session, version_table, version_table.c.node_normalized_id, list(incoming.nodes)
-    ):
+    for row in _rows(session, version_table, version_table.c.node_normalized_id, keys):
         existing_versions.setdefault(row["node_normalized_id"], {})[row["version"]] = row
 
-    node_inserts, node_updates = [], []
-    version_inserts, version_updates, version_deletes = [], [], []
+    writes = _Writes()
     for key, node in incoming.nodes.items():
         if step is not None:
             step(1)
         old_versions = existing_versions.get(key, {})
-        versions_changed = False
-        final_versions: dict[str, Any] = {}
-        for version, record in node.versions.items():
-            old = old_versions.get(version)
-            record = dict(record)
-            if record["id"] is None:
-                record["id"] = old["id"] if old else stable_version_id(key, version)
-            record["pair_key"] = pair_key(key, version)
-            record["serialized"] = serialize_version(record)
-            final_versions[version] = record["status"]
-            if old is None:
-                version_inserts.append(record)
-                summary.versions.added += 1
-                versions_changed = True
-            elif old["id"] != record["id"]:
-                # A new id for the same pair: replace the row rather than rewrite a primary key.
-                version_deletes.append(old["id"])
-                version_inserts.append(record)
-                summary.versions.updated += 1
-                versions_changed = True
-            elif _same(record, old):
-                summary.versions.unchanged += 1
-            else:
-                version_updates.append(record)
-                summary.versions.updated += 1
-                versions_changed = True
-        for version, old in old_versions.items():
-            if version in node.versions:
-                continue
-            if replace:
-                version_deletes.append(old["id"])
-                summary.versions.removed += 1
-                versions_changed = True
-            else:
-                final_versions[version] = old["status"]
-
+        statuses, versions_changed = _diff_versions(node, old_versions, writes, summary)
+        versions_changed = versions_changed or key in lost_versions
         record = dict(node.record)
-        record["latest_version"] = latest_version(final_versions)
+        record["latest_version"] = latest_version(statuses)
         old_node = existing_nodes.get(key)
         if old_node is None:
             record["changed_at"] = now
-            node_inserts.append(record)
+            writes.node_inserts.append(record)
             summary.nodes.added += 1
         elif versions_changed or not _same(record, old_node):
             record["changed_at"] = now
-            node_updates.append(record)
+            writes.node_updates.append(record)
             summary.nodes.updated += 1
         else:
             summary.nodes.unchanged += 1
-
-    if node_inserts:
-        session.execute(sa.insert(Node), node_inserts)
-    if node_updates:
-        session.execute(sa.update(Node), node_updates)
-    for chunk in _chunks(version_deletes):
-        session.execute(sa.delete(NodeVersion).where(NodeVersion.id.in_(chunk)))
-    if version_inserts:
-        session.execute(sa.insert(NodeVersion), version_inserts)
-    if version_updates:
-        session.execute(sa.update(NodeVersion), version_updates)
-    if replace:
-        _remove_absent(session, incoming, summary)
+    writes.execute(session)
     session.flush()
     return summary
+
+
+@dataclass
+class _Writes:
+    """The statements one import will execute, gathered so each runs as one batch."""
+
+    node_inserts: list[dict] = field(default_factory=list)
+    node_updates: list[dict] = field(default_factory=list)
+    version_inserts: list[dict] = field(default_factory=list)
+    version_updates: list[dict] = field(default_factory=list)
+    version_deletes: list[str] = field(default_factory=list)
+
+    def execute(self, session: Session) -> None:
+        """Run the batches in an order the foreign keys and unique keys accept."""
+        for chunk in _chunks(self.version_deletes):
+            session.execute(sa.delete(NodeVersion).where(NodeVersion.id.in_(chunk)))
+        if self.node_inserts:
+            session.execute(sa.insert(Node), self.node_inserts)
+        if self.node_updates:
+            session.execute(sa.update(Node), self.node_updates)
+        if self.version_inserts:
+            session.execute(sa.insert(NodeVersion), self.version_inserts)
+        if self.version_updates:
+            session.execute(sa.update(NodeVersion), self.version_updates)
+
+
+def _diff_versions(
+    node: IncomingNode,
+    old_versions: dict[str, dict],
+    writes: _Writes,
+    summary: ImportSummary,
+) -> tuple[dict[str, Any], bool]:
+    """Queue one node's version writes; return the statuses it will have and whether any changed."""
+    key = node.record["normalized_id"]
+    changed = False
+    statuses: dict[str, Any] = {}
+    for version, given in node.versions.items():
+        old = old_versions.get(version)
+        record = dict(given)
+        if record["id"] is None:
+            record["id"] = old["id"] if old else stable_version_id(key, version)
+        if old is not None and "archive_sha256" not in record:
+            # A dump without archives keeps the archive the mirror already holds.
+            record["archive_sha256"] = old["archive_sha256"]
+            record["archive_size"] = old["archive_size"]
+        record["pair_key"] = pair_key(key, version)
+        record["serialized"] = serialize_version(record)
+        statuses[version] = record["status"]
+        if old is None:
+            writes.version_inserts.append(record)
+            summary.versions.added += 1
+        elif old["id"] != record["id"]:
+            # A new id for the same pair: replace the row rather than rewrite a primary key.
+            writes.version_deletes.append(old["id"])
+            writes.version_inserts.append(record)
+            summary.versions.updated += 1
+        elif _same(record, old):
+            summary.versions.unchanged += 1
+            continue
+        else:
+            writes.version_updates.append(record)
+            summary.versions.updated += 1
+        changed = True
+    for version, old in old_versions.items():
+        if version in node.versions:
+            continue
+        statuses[version] = old["status"]
+        if old["node_id"] != node.record["id"]:
+            # The node's id changed case: versions this dump leaves out carry the new spelling.
+            record = {**old, "node_id": node.record["id"]}
+            record["serialized"] = serialize_version(record)
+            writes.version_updates.append(record)
+            summary.versions.updated += 1
+            changed = True
+    return statuses, changed
 
 
 def latest_version(statuses: dict[str, Any]) -> str | None:
@@ -291,8 +326,11 @@ def _check_publisher_references(session: Session, incoming: IncomingMirror, repl
         )
 
 
-def _remove_absent(session: Session, incoming: IncomingMirror, summary: ImportSummary) -> None:
-    """With --replace: remove nodes, their versions and publishers the dumps do not hold."""
+def _remove_absent(session: Session, incoming: IncomingMirror, summary: ImportSummary) -> set[str]:
+    """With --replace: remove nodes, versions and publishers the dumps do not hold.
+
+    Returns the kept nodes that lost versions.
+    """
     keep = set(incoming.nodes)
     gone = [key for (key,) in session.execute(sa.select(Node.normalized_id)) if key not in keep]
     for chunk in _chunks(gone):
@@ -302,6 +340,17 @@ def _remove_absent(session: Session, incoming: IncomingMirror, summary: ImportSu
         session.execute(sa.delete(NodeVersion).where(NodeVersion.node_normalized_id.in_(chunk)))
         session.execute(sa.delete(Node).where(Node.normalized_id.in_(chunk)))
     summary.nodes.removed += len(gone)
+    absent = [
+        (version_id, node_key)
+        for version_id, node_key, version in session.execute(
+            sa.select(NodeVersion.id, NodeVersion.node_normalized_id, NodeVersion.version)
+        )
+        if version not in incoming.nodes[node_key].versions
+    ]
+    absent_versions = [version_id for version_id, _ in absent]
+    for chunk in _chunks(absent_versions):
+        session.execute(sa.delete(NodeVersion).where(NodeVersion.id.in_(chunk)))
+    summary.versions.removed += len(absent_versions)
     keep_publishers = set(incoming.publishers) | set(incoming.publisher_references)
     gone_publishers = [
         pid for (pid,) in session.execute(sa.select(Publisher.id)) if pid not in keep_publishers
@@ -309,3 +358,23 @@ def _remove_absent(session: Session, incoming: IncomingMirror, summary: ImportSu
     for chunk in _chunks(gone_publishers):
         session.execute(sa.delete(Publisher).where(Publisher.id.in_(chunk)))
     summary.publishers.removed += len(gone_publishers)
+    return {node_key for _, node_key in absent}
+
+
+def _check_version_ids(session: Session, incoming: IncomingMirror, replace: bool) -> None:
+    """Refuse a version id the mirror already gives another pair that will still be there."""
+    table = NodeVersion.__table__
+    problems = []
+    for row in _rows(session, table, table.c.id, list(incoming.version_ids)):
+        pair, place = incoming.version_ids[row["id"]]
+        if row["pair_key"] == pair:
+            continue
+        node = incoming.nodes.get(row["node_normalized_id"])
+        stays = not replace or (node is not None and row["version"] in node.versions)
+        if stays:
+            problems.append(
+                f"{place}.id: {row['id']!r} is already the id of version {row['version']!r} "
+                f"of node {row['node_id']!r} in the mirror."
+            )
+    if problems:
+        raise DumpRejected(problems)
