@@ -3,12 +3,12 @@
 import os
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
-from extensions import db
+from extensions import cors, db
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -22,6 +22,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
             app.instance_path, "mirror.db"
         )
+    ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not app.config.get("ARCHIVE_DIR"):
+        app.config["ARCHIVE_DIR"] = os.path.join(app.instance_path, "archives")
     register_extensions(app)
     register_proxy_fix(app)
     register_blueprints(app)
@@ -31,9 +34,25 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
+def ensure_sqlite_folder(url: str) -> None:
+    """Create the folder a SQLite file will live in, as users expect of a path they name."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        folder = os.path.dirname(os.path.abspath(parsed.database))
+        os.makedirs(folder, exist_ok=True)
+
+
 def register_extensions(app: Flask) -> None:
-    """Bind the database extension."""
+    """Bind the database and CORS extensions."""
     db.init_app(app)
+    cors.init_app(
+        app,
+        origins=app.config["CORS_ORIGINS"],
+        methods=["GET", "HEAD", "POST", "OPTIONS"],
+        allow_headers=["Content-Type", "Range", "If-None-Match"],
+        expose_headers=["Content-Length", "Content-Range", "ETag"],
+        max_age=86400,
+    )
 
 
 def register_proxy_fix(app: Flask) -> None:
@@ -52,8 +71,9 @@ def register_proxy_fix(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the API's routes."""
-    from blueprints import bulk, meta
+    from blueprints import archives, bulk, meta
 
+    app.register_blueprint(archives.bp)
     app.register_blueprint(bulk.bp)
     app.register_blueprint(meta.bp)
 

@@ -5,9 +5,12 @@ import os
 import sys
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from extensions import db
+from services.archive_store import ArchiveStore
+from services.bundle_writer import write_bundle
 from services.dump_reader import DumpRejected
 from services.exporter import build_dump, count_nodes, write_dump
 from services.importer import import_dumps
@@ -34,6 +37,11 @@ class _ProgressBars:
         self._stack.close()
 
 
+def _store() -> ArchiveStore:
+    """The configured archive directory."""
+    return ArchiveStore(current_app.config["ARCHIVE_DIR"])
+
+
 @mirror.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option(
@@ -42,14 +50,19 @@ class _ProgressBars:
     help="Make the mirror equal to the given dumps: remove nodes and versions they lack.",
 )
 def import_command(paths: tuple[str, ...], replace: bool) -> None:
-    """Import seed dumps (.json or .json.gz files, or folders of them) as one transaction.
+    """Import dumps (.json or .json.gz files, or folders of them) and bundles as one transaction.
+
+    A bundle is a folder (or a .tar of one) with a manifest.json, a dump and node archives;
+    every archive's size and sha256 are checked before anything is written.
 
     Nodes and versions are merged by node id and (node id, version) unless --replace is given.
     On any problem nothing is written and every problem is listed with its place.
     """
     bars = _ProgressBars()
     try:
-        summary = import_dumps(db.session, list(paths), replace=replace, progress=bars)
+        summary = import_dumps(
+            db.session, list(paths), replace=replace, progress=bars, archive_store=_store()
+        )
     except DumpRejected as exc:
         bars.close()
         click.echo("Import refused; the mirror is unchanged:", err=True)
@@ -63,10 +76,32 @@ def import_command(paths: tuple[str, ...], replace: bool) -> None:
 
 
 @mirror.command("export")
-@click.argument("path", type=click.Path(dir_okay=False))
-def export_command(path: str) -> None:
-    """Write the whole mirror as one dump (gzip-compressed when PATH ends in .gz)."""
+@click.argument("path", type=click.Path())
+@click.option(
+    "--with-archives",
+    is_flag=True,
+    help="Write a bundle (a folder, or a .tar when PATH ends in .tar) with every stored archive.",
+)
+def export_command(path: str, with_archives: bool) -> None:
+    """Write the whole mirror as one dump (gzip-compressed when PATH ends in .gz).
+
+    With --with-archives, write a bundle instead: a manifest, the dump and the node archives,
+    which `flask mirror import` takes on another, offline mirror.
+    """
     bars = _ProgressBars()
+    if with_archives:
+        step = bars("Exporting", count_nodes(db.session))
+        try:
+            manifest = write_bundle(db.session, _store(), path, step)
+        except DumpRejected as exc:
+            bars.close()
+            click.echo("Export refused:", err=True)
+            for problem in exc.problems:
+                click.echo(f"  {problem}", err=True)
+            sys.exit(1)
+        bars.close()
+        click.echo(f"Exported a bundle with {len(manifest['archives'])} archives to {path}.")
+        return
     step = bars("Exporting", count_nodes(db.session))
     document = build_dump(db.session, step)
     bars.close()
@@ -86,8 +121,6 @@ def export_command(path: str) -> None:
 )
 def seed_command(source: str | None) -> None:
     """Import the sample seed data, but only into an empty mirror (safe to run every start)."""
-    from flask import current_app
-
     source = source or current_app.config["SEED_DATA_DIR"]
     if count_nodes(db.session) > 0:
         click.echo("The mirror already holds data; seed data skipped.")
@@ -96,7 +129,7 @@ def seed_command(source: str | None) -> None:
         click.echo(f"No seed data at {source}; starting with an empty mirror.")
         return
     try:
-        summary = import_dumps(db.session, [source])
+        summary = import_dumps(db.session, [source], archive_store=_store())
     except DumpRejected as exc:
         click.echo("Seed data refused; the mirror is unchanged:", err=True)
         for problem in exc.problems:

@@ -26,9 +26,20 @@ class Config:
         self.MAX_CONTENT_LENGTH = _int_env("MIRROR_MAX_BODY_BYTES", 4 * 1024 * 1024)
         # How many reverse proxies in front of the mirror may set X-Forwarded-* (0: trust none).
         self.TRUSTED_PROXIES = _int_env("MIRROR_TRUSTED_PROXIES", 0)
+        # Where node archives are stored (content-addressed); None means "archives" in the
+        # instance folder, resolved by the factory.
+        self.ARCHIVE_DIR = os.environ.get("MIRROR_ARCHIVE_DIR") or None
         # The mirror's URL as clients reach it, for the download URLs of mirrored archives;
         # unset, each request's own URL is used (through trusted proxies' X-Forwarded-*).
         self.PUBLIC_BASE_URL = os.environ.get("MIRROR_PUBLIC_URL") or None
+        # Browser origins allowed to call the API (the ComfyUI frontend calls it cross-origin):
+        # "*" (any, the default: the API is public and read-only) or a comma-separated list.
+        origins = os.environ.get("MIRROR_CORS_ORIGINS", "*").strip()
+        self.CORS_ORIGINS = (
+            "*"
+            if origins in ("", "*")
+            else [origin.strip() for origin in origins.split(",") if origin.strip()]
+        )
         # The dumps `flask mirror seed` loads into an empty mirror.
         self.SEED_DATA_DIR = os.environ.get(
             "MIRROR_SEED_DATA",

@@ -56,9 +56,8 @@ class ArchiveStore:
                 out.write(chunk)
         return StagedArchive(node_id, version, digest.hexdigest(), size, path)
 
-    def publish(self, staged: Iterable[StagedArchive]) -> list[str]:
-        """Move staged archives into place; return the paths that did not exist before."""
-        created = []
+    def publish(self, staged: Iterable[StagedArchive], created: list[str]) -> None:
+        """Move staged archives into place, adding each path new to the store to `created`."""
         for archive in staged:
             target = self.path_for(archive.sha256)
             if os.path.exists(target):
@@ -67,7 +66,6 @@ class ArchiveStore:
             os.chmod(archive.staged_path, 0o644)
             os.replace(archive.staged_path, target)
             created.append(target)
-        return created
 
     @staticmethod
     def discard(staging: str | None) -> None:

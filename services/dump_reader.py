@@ -62,12 +62,3 @@ def read_dump_file(path: str) -> DumpDocument:
     except OSError as exc:
         raise DumpRejected([f"{path}: cannot be read ({exc.strerror})."]) from None
     return parse_dump_bytes(path, raw)
-
-
-def read_dumps(paths: list[str]) -> list[DumpDocument]:
-    """Every dump the PATH arguments name, in order; later ones win where they overlap."""
-    documents = []
-    for path in paths:
-        for file_path in dump_files(path):
-            documents.append(read_dump_file(file_path))
-    return documents

@@ -13,10 +13,20 @@ from sqlalchemy.orm import Session
 from models import Node, NodeVersion, Publisher
 from schemas.dump import DUMP_FORMAT, DUMP_FORMAT_VERSION
 from schemas.node import NodeSchema, PublisherSchema
+from schemas.node_version import NodeVersionSchema
 from services.semver import precedence_key
 
 _publisher_schema = PublisherSchema()
 _node_schema = NodeSchema(exclude=("latest_version", "publisher"))
+_version_schema = NodeVersionSchema()
+
+
+def _exported_version(version: NodeVersion) -> orjson.Fragment | dict:
+    """A version as the dump carries it: with its upstream downloadUrl, never the mirror's."""
+    if version.archive_sha256 is None:
+        # Stored versions are already in the wire format the dump uses.
+        return orjson.Fragment(version.serialized)
+    return _version_schema.dump(version)
 
 
 def build_dump(session: Session, step: Callable[[int], None] | None = None) -> dict:
@@ -25,12 +35,9 @@ def build_dump(session: Session, step: Callable[[int], None] | None = None) -> d
         _publisher_schema.dump(publisher)
         for publisher in session.execute(sa.select(Publisher).order_by(Publisher.id)).scalars()
     ]
-    versions_by_node: dict[str, list[tuple[str, str]]] = {}
-    version_rows = session.execute(
-        sa.select(NodeVersion.node_normalized_id, NodeVersion.version, NodeVersion.serialized)
-    )
-    for node_key, version, serialized in version_rows:
-        versions_by_node.setdefault(node_key, []).append((version, serialized))
+    versions_by_node: dict[str, list[NodeVersion]] = {}
+    for version in session.execute(sa.select(NodeVersion)).scalars():
+        versions_by_node.setdefault(version.node_normalized_id, []).append(version)
     nodes = []
     for node in session.execute(sa.select(Node).order_by(Node.normalized_id)).scalars():
         if step is not None:
@@ -40,11 +47,10 @@ def build_dump(session: Session, step: Callable[[int], None] | None = None) -> d
             document["publisher"] = {"id": node.publisher_id}
         versions = sorted(
             versions_by_node.get(node.normalized_id, []),
-            key=lambda pair: precedence_key(pair[0]),
+            key=lambda version: precedence_key(version.version),
             reverse=True,
         )
-        # Stored versions are already in the wire format the dump uses.
-        document["versions"] = [orjson.Fragment(serialized) for _, serialized in versions]
+        document["versions"] = [_exported_version(version) for version in versions]
         nodes.append(document)
     return {
         "format": DUMP_FORMAT,

@@ -1,135 +1,78 @@
-"""Writing validated dumps into the mirror: one transaction, upserts, --replace, a summary."""
+"""Running one import: read dumps and bundles, validate, stage archives, write, commit or undo."""
 
-from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
 
-import orjson
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import ImportRecord, Node, NodeVersion, NodeVersionStatus, Publisher, pair_key
-from models.columns import utcnow
-from schemas.node_version import NodeVersionSchema
-from services.dump_reader import DumpRejected, read_dumps
-from services.dump_validation import (
-    IncomingMirror,
-    IncomingNode,
-    stable_version_id,
-    validate_dumps,
-)
-from services.semver import precedence_key
+from models import ImportRecord
+from services.archive_store import ArchiveStore
+from services.bundle_reader import BundleContents, is_bundle, read_bundle
+from services.dump_reader import DumpDocument, DumpRejected, dump_files, read_dump_file
+from services.dump_validation import IncomingMirror, validate_dumps
+from services.import_summary import ImportSummary
+from services.import_writer import apply_incoming
 
-# Bound values per statement when filtering by many keys.
-CHUNK = 5_000
-# The statuses a node's "latest" version is chosen among.
-LATEST_STATUSES = frozenset({NodeVersionStatus.ACTIVE})
-
-_version_schema = NodeVersionSchema()
-
-
-@dataclass
-class Tally:
-    """How many records of one kind an import added, updated, left unchanged and removed."""
-
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        """The four counts by name."""
-        return {
-            "added": self.added,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "removed": self.removed,
-        }
-
-
-@dataclass
-class ImportSummary:
-    """What one import did."""
-
-    publishers: Tally = field(default_factory=Tally)
-    nodes: Tally = field(default_factory=Tally)
-    versions: Tally = field(default_factory=Tally)
-    unknown_keys: Counter = field(default_factory=Counter)
-    sources: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        """Whether the import changed anything at all."""
-        return any(
-            t.added or t.updated or t.removed for t in (self.publishers, self.nodes, self.versions)
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """The summary as plain data, as stored in the import record."""
-        return {
-            "publishers": self.publishers.as_dict(),
-            "nodes": self.nodes.as_dict(),
-            "versions": self.versions.as_dict(),
-            "unknown_keys": dict(self.unknown_keys),
-        }
-
-    def lines(self) -> list[str]:
-        """The summary as a person reads it."""
-        lines = [
-            f"{name}: {t.added} added, {t.updated} updated, {t.unchanged} unchanged, "
-            f"{t.removed} removed"
-            for name, t in (
-                ("publishers", self.publishers),
-                ("nodes", self.nodes),
-                ("versions", self.versions),
-            )
-        ]
-        total_unknown = sum(self.unknown_keys.values())
-        if total_unknown:
-            common = ", ".join(
-                f"{key} ({count})" for key, count in self.unknown_keys.most_common(5)
-            )
-            lines.append(f"unknown keys ignored: {total_unknown} ({common})")
-        else:
-            lines.append("unknown keys ignored: 0")
-        if not self.changed:
-            lines.append("The mirror already held exactly this data: nothing changed.")
-        return lines
-
-
-def serialize_version(record: dict[str, Any]) -> str:
-    """The version as the API sends it, made once here and stored (see NodeVersion.serialized)."""
-    return orjson.dumps(_version_schema.dump(record)).decode()
-
-
-def _chunks(keys: list, size: int = CHUNK) -> Iterable[list]:
-    for start in range(0, len(keys), size):
-        yield keys[start : start + size]
-
-
-def _rows(session: Session, table: sa.Table, column: sa.Column, keys: list) -> list[dict]:
-    """Rows of `table` whose `column` is among `keys`, as plain dicts."""
-    rows: list[dict] = []
-    for chunk in _chunks(keys):
-        result = session.execute(sa.select(table).where(column.in_(chunk)))
-        rows.extend(dict(row) for row in result.mappings())
-    return rows
-
-
-def _same(new: dict[str, Any], old: dict[str, Any], ignore: frozenset = frozenset()) -> bool:
-    return all(old.get(key) == value for key, value in new.items() if key not in ignore)
+Progress = Callable[[str, int], Callable[[int], None]]
 
 
 def import_dumps(
     session: Session,
     paths: list[str],
     replace: bool = False,
-    progress: Callable[[str, int], Callable[[int], None]] | None = None,
+    progress: Progress | None = None,
+    archive_store: ArchiveStore | None = None,
 ) -> ImportSummary:
-    """Read, validate and write the dumps at `paths` as one transaction, then record it."""
-    documents = read_dumps(paths)
+    """Read, validate and write the dumps and bundles at `paths` as one transaction."""
+    staging = archive_store.staging_area() if archive_store is not None else None
+    try:
+        documents, bundles = read_sources(paths, archive_store, staging)
+        summary = _import(session, paths, documents, bundles, replace, progress, archive_store)
+    finally:
+        ArchiveStore.discard(staging)
+    return summary
+
+
+def read_sources(
+    paths: list[str], archive_store: ArchiveStore | None, staging: str | None
+) -> tuple[list[DumpDocument], list[BundleContents]]:
+    """The dumps the PATH arguments name, in order, and the verified bundles among them."""
+    documents: list[DumpDocument] = []
+    bundles: list[BundleContents] = []
+    for path in paths:
+        if is_bundle(path):
+            if archive_store is None:
+                raise DumpRejected([f"{path}: bundles need an archive directory to import into."])
+            bundle = read_bundle(path, archive_store, staging)
+            bundles.append(bundle)
+            documents.append(bundle.dump)
+        else:
+            documents.extend(read_dump_file(file_path) for file_path in dump_files(path))
+    return documents, bundles
+
+
+def attach_archives(incoming: IncomingMirror, bundles: list[BundleContents]) -> None:
+    """Give each version its bundle's archive; refuse archives for versions no dump holds."""
+    problems = []
+    for bundle in bundles:
+        for archive in bundle.archives:
+            key = (archive.node_id.lower(), archive.version)
+            node = incoming.nodes.get(key[0])
+            record = node.versions.get(archive.version) if node is not None else None
+            if record is None:
+                problems.append(
+                    f"{bundle.places[key]}: version {archive.version!r} of node "
+                    f"{archive.node_id!r} is not in the bundle's dump."
+                )
+                continue
+            record["archive_sha256"] = archive.sha256
+            record["archive_size"] = archive.size
+    if problems:
+        raise DumpRejected(problems)
+
+
+def _import(session, paths, documents, bundles, replace, progress, archive_store) -> ImportSummary:
+    """Validate and write; publish staged archives only as the transaction commits."""
     total_nodes = sum(
         len(d.content.get("nodes", []))
         if isinstance(d.content, dict) and isinstance(d.content.get("nodes"), list)
@@ -138,243 +81,25 @@ def import_dumps(
     )
     step = progress("Validating", total_nodes) if progress else None
     incoming = validate_dumps(documents, step)
+    attach_archives(incoming, bundles)
     step = progress("Writing", len(incoming.nodes)) if progress else None
+    published: list[str] = []
     try:
         summary = apply_incoming(session, incoming, replace, step)
+        if archive_store is not None:
+            archive_store.publish((a for bundle in bundles for a in bundle.archives), published)
+        summary.archives_stored = len(published)
+        summary.archives_verified = sum(len(bundle.archives) for bundle in bundles)
         session.add(ImportRecord(sources=paths, replace=replace, summary=summary.as_dict()))
         session.commit()
     except IntegrityError as exc:
         session.rollback()
+        ArchiveStore.unpublish(published)
         raise DumpRejected(
             [f"the dumps conflict with the mirror's data: {exc.orig}. Nothing was imported."]
         ) from None
     except BaseException:
         session.rollback()
+        ArchiveStore.unpublish(published)
         raise
     return summary
-
-
-def apply_incoming(
-    session: Session,
-    incoming: IncomingMirror,
-    replace: bool,
-    step: Callable[[int], None] | None = None,
-) -> ImportSummary:
-    """Upsert (or, with replace, make the mirror equal to) the incoming data; no commit."""
-    summary = ImportSummary(unknown_keys=incoming.unknown_keys, sources=incoming.sources)
-    now = utcnow()
-    _write_publishers(session, incoming, summary)
-    _check_publisher_references(session, incoming, replace)
-    _check_version_ids(session, incoming, replace)
-    # Removed first, so an id a removed version held can be given anew.
-    lost_versions = _remove_absent(session, incoming, summary) if replace else set()
-
-    node_table = Node.__table__
-    version_table = NodeVersion.__table__
-    keys = list(incoming.nodes)
-    existing_nodes = {
-        row["normalized_id"]: row
-        for row in _rows(session, node_table, node_table.c.normalized_id, keys)
-    }
-    existing_versions: dict[str, dict[str, dict]] = {}
-    for row in _rows(session, version_table, version_table.c.node_normalized_id, keys):
-        existing_versions.setdefault(row["node_normalized_id"], {})[row["version"]] = row
-
-    writes = _Writes()
-    for key, node in incoming.nodes.items():
-        if step is not None:
-            step(1)
-        old_versions = existing_versions.get(key, {})
-        statuses, versions_changed = _diff_versions(node, old_versions, writes, summary)
-        versions_changed = versions_changed or key in lost_versions
-        record = dict(node.record)
-        record["latest_version"] = latest_version(statuses)
-        old_node = existing_nodes.get(key)
-        if old_node is None:
-            record["changed_at"] = now
-            writes.node_inserts.append(record)
-            summary.nodes.added += 1
-        elif versions_changed or not _same(record, old_node):
-            record["changed_at"] = now
-            writes.node_updates.append(record)
-            summary.nodes.updated += 1
-        else:
-            summary.nodes.unchanged += 1
-    writes.execute(session)
-    session.flush()
-    return summary
-
-
-@dataclass
-class _Writes:
-    """The statements one import will execute, gathered so each runs as one batch."""
-
-    node_inserts: list[dict] = field(default_factory=list)
-    node_updates: list[dict] = field(default_factory=list)
-    version_inserts: list[dict] = field(default_factory=list)
-    version_updates: list[dict] = field(default_factory=list)
-    version_deletes: list[str] = field(default_factory=list)
-
-    def execute(self, session: Session) -> None:
-        """Run the batches in an order the foreign keys and unique keys accept."""
-        for chunk in _chunks(self.version_deletes):
-            session.execute(sa.delete(NodeVersion).where(NodeVersion.id.in_(chunk)))
-        if self.node_inserts:
-            session.execute(sa.insert(Node), self.node_inserts)
-        if self.node_updates:
-            session.execute(sa.update(Node), self.node_updates)
-        if self.version_inserts:
-            session.execute(sa.insert(NodeVersion), self.version_inserts)
-        if self.version_updates:
-            session.execute(sa.update(NodeVersion), self.version_updates)
-
-
-def _diff_versions(
-    node: IncomingNode,
-    old_versions: dict[str, dict],
-    writes: _Writes,
-    summary: ImportSummary,
-) -> tuple[dict[str, Any], bool]:
-    """Queue one node's version writes; return the statuses it will have and whether any changed."""
-    key = node.record["normalized_id"]
-    changed = False
-    statuses: dict[str, Any] = {}
-    for version, given in node.versions.items():
-        old = old_versions.get(version)
-        record = dict(given)
-        if record["id"] is None:
-            record["id"] = old["id"] if old else stable_version_id(key, version)
-        if old is not None and "archive_sha256" not in record:
-            # A dump without archives keeps the archive the mirror already holds.
-            record["archive_sha256"] = old["archive_sha256"]
-            record["archive_size"] = old["archive_size"]
-        record["pair_key"] = pair_key(key, version)
-        record["serialized"] = serialize_version(record)
-        statuses[version] = record["status"]
-        if old is None:
-            writes.version_inserts.append(record)
-            summary.versions.added += 1
-        elif old["id"] != record["id"]:
-            # A new id for the same pair: replace the row rather than rewrite a primary key.
-            writes.version_deletes.append(old["id"])
-            writes.version_inserts.append(record)
-            summary.versions.updated += 1
-        elif _same(record, old):
-            summary.versions.unchanged += 1
-            continue
-        else:
-            writes.version_updates.append(record)
-            summary.versions.updated += 1
-        changed = True
-    for version, old in old_versions.items():
-        if version in node.versions:
-            continue
-        statuses[version] = old["status"]
-        if old["node_id"] != node.record["id"]:
-            # The node's id changed case: versions this dump leaves out carry the new spelling.
-            record = {**old, "node_id": node.record["id"]}
-            record["serialized"] = serialize_version(record)
-            writes.version_updates.append(record)
-            summary.versions.updated += 1
-            changed = True
-    return statuses, changed
-
-
-def latest_version(statuses: dict[str, Any]) -> str | None:
-    """The highest-precedence version among those whose status counts for "latest"."""
-    candidates = [version for version, status in statuses.items() if status in LATEST_STATUSES]
-    return max(candidates, key=precedence_key) if candidates else None
-
-
-def _write_publishers(session: Session, incoming: IncomingMirror, summary: ImportSummary) -> None:
-    """Upsert the full publisher objects the dumps carry."""
-    table = Publisher.__table__
-    existing = {
-        row["id"]: row for row in _rows(session, table, table.c.id, list(incoming.publishers))
-    }
-    inserts, updates = [], []
-    for publisher_id, record in incoming.publishers.items():
-        old = existing.get(publisher_id)
-        if old is None:
-            inserts.append(record)
-            summary.publishers.added += 1
-        elif _same(record, old):
-            summary.publishers.unchanged += 1
-        else:
-            updates.append(record)
-            summary.publishers.updated += 1
-    if inserts:
-        session.execute(sa.insert(Publisher), inserts)
-    if updates:
-        session.execute(sa.update(Publisher), updates)
-
-
-def _check_publisher_references(session: Session, incoming: IncomingMirror, replace: bool) -> None:
-    """Every {"id": ...} publisher reference names a publisher the import or the mirror has."""
-    missing = [pid for pid in incoming.publisher_references if pid not in incoming.publishers]
-    if missing and not replace:
-        table = Publisher.__table__
-        known = {row["id"] for row in _rows(session, table, table.c.id, missing)}
-        missing = [pid for pid in missing if pid not in known]
-    if missing:
-        raise DumpRejected(
-            [
-                f"{incoming.publisher_references[pid]}.id: unknown publisher {pid!r}: "
-                "add it to the dump's publishers list."
-                for pid in missing
-            ]
-        )
-
-
-def _remove_absent(session: Session, incoming: IncomingMirror, summary: ImportSummary) -> set[str]:
-    """With --replace: remove nodes, versions and publishers the dumps do not hold.
-
-    Returns the kept nodes that lost versions.
-    """
-    keep = set(incoming.nodes)
-    gone = [key for (key,) in session.execute(sa.select(Node.normalized_id)) if key not in keep]
-    for chunk in _chunks(gone):
-        summary.versions.removed += session.execute(
-            sa.select(sa.func.count()).where(NodeVersion.node_normalized_id.in_(chunk))
-        ).scalar_one()
-        session.execute(sa.delete(NodeVersion).where(NodeVersion.node_normalized_id.in_(chunk)))
-        session.execute(sa.delete(Node).where(Node.normalized_id.in_(chunk)))
-    summary.nodes.removed += len(gone)
-    absent = [
-        (version_id, node_key)
-        for version_id, node_key, version in session.execute(
-            sa.select(NodeVersion.id, NodeVersion.node_normalized_id, NodeVersion.version)
-        )
-        if version not in incoming.nodes[node_key].versions
-    ]
-    absent_versions = [version_id for version_id, _ in absent]
-    for chunk in _chunks(absent_versions):
-        session.execute(sa.delete(NodeVersion).where(NodeVersion.id.in_(chunk)))
-    summary.versions.removed += len(absent_versions)
-    keep_publishers = set(incoming.publishers) | set(incoming.publisher_references)
-    gone_publishers = [
-        pid for (pid,) in session.execute(sa.select(Publisher.id)) if pid not in keep_publishers
-    ]
-    for chunk in _chunks(gone_publishers):
-        session.execute(sa.delete(Publisher).where(Publisher.id.in_(chunk)))
-    summary.publishers.removed += len(gone_publishers)
-    return {node_key for _, node_key in absent}
-
-
-def _check_version_ids(session: Session, incoming: IncomingMirror, replace: bool) -> None:
-    """Refuse a version id the mirror already gives another pair that will still be there."""
-    table = NodeVersion.__table__
-    problems = []
-    for row in _rows(session, table, table.c.id, list(incoming.version_ids)):
-        pair, place = incoming.version_ids[row["id"]]
-        if row["pair_key"] == pair:
-            continue
-        node = incoming.nodes.get(row["node_normalized_id"])
-        stays = not replace or (node is not None and row["version"] in node.versions)
-        if stays:
-            problems.append(
-                f"{place}.id: {row['id']!r} is already the id of version {row['version']!r} "
-                f"of node {row['node_id']!r} in the mirror."
-            )
-    if problems:
-        raise DumpRejected(problems)
