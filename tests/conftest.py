@@ -13,9 +13,15 @@ def database_url(tmp_path):
 
 
 @pytest.fixture
-def app(database_url):
-    """The mirror app, configured for tests, on its own database."""
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
+def app(database_url, tmp_path):
+    """The mirror app, configured for tests, on its own database and archive directory."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "ARCHIVE_DIR": str(tmp_path / "archives"),
+        }
+    )
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -32,7 +32,10 @@ def post_json(url: str, body, raw: bytes | None = None):
 
 @pytest.fixture
 def env(tmp_path):
-    return {"DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}"}
+    return {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
+        "MIRROR_ARCHIVE_DIR": str(tmp_path / "archives"),
+    }
 
 
 @pytest.fixture
