@@ -18,7 +18,12 @@ from models.statuses import NodeVersionStatus
 from schemas.fields import UTCDateTime
 from schemas.node import NodeSchema, PublisherSchema
 from schemas.node_version import NodeVersionSchema
-from schemas.rules import validate_node_id, validate_publisher_id, validate_version
+from schemas.rules import (
+    validate_download_url,
+    validate_node_id,
+    validate_publisher_id,
+    validate_version,
+)
 
 DUMP_FORMAT = "comfy-registry-dump"
 DUMP_FORMAT_VERSION = 1
@@ -64,6 +69,7 @@ class DumpNodeVersionSchema(_CountsUnknownKeys, NodeVersionSchema):
 
     id = fields.UUID()
     version = fields.String(required=True, validate=validate_version)
+    download_url = fields.String(data_key="downloadUrl", validate=validate_download_url)
 
     @post_load
     def fill_defaults(self, data, **kwargs):

@@ -41,6 +41,17 @@ def validate_path_segment(value: str, max_length: int = MAX_VERSION_LENGTH) -> N
         raise ValidationError("Must not contain control characters.")
 
 
+MAX_URL_LENGTH = 2048
+
+
+def validate_download_url(value: str) -> None:
+    """Refuse a download URL with control characters (they could forge the mirror's own URLs)."""
+    if len(value) > MAX_URL_LENGTH:
+        raise ValidationError(f"Longer than {MAX_URL_LENGTH} characters.")
+    if _CONTROL_CHARACTERS.search(value):
+        raise ValidationError("Must not contain control characters.")
+
+
 def validate_version(value: str) -> None:
     """Refuse a version string that could escape an archive directory or break a URL."""
     validate_path_segment(value, MAX_VERSION_LENGTH)

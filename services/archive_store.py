@@ -79,3 +79,5 @@ class ArchiveStore:
         for path in paths:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.dirname(path))  # only if no other archive shares the prefix

@@ -151,7 +151,9 @@ def _load_manifest(label: str, files) -> dict:
             document = orjson.loads(stream.read())
         except orjson.JSONDecodeError as exc:
             raise DumpRejected([f"{label}/{MANIFEST}: not valid JSON ({exc.msg})."]) from None
-    version = document.get("format_version") if isinstance(document, dict) else None
+    if not isinstance(document, dict):
+        raise DumpRejected([f"{label}/{MANIFEST}: the manifest is not a JSON object."])
+    version = document.get("format_version")
     if isinstance(version, int) and version > BUNDLE_FORMAT_VERSION:
         raise DumpRejected(
             [

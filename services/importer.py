@@ -24,26 +24,36 @@ def import_dumps(
     archive_store: ArchiveStore | None = None,
 ) -> ImportSummary:
     """Read, validate and write the dumps and bundles at `paths` as one transaction."""
-    staging = archive_store.staging_area() if archive_store is not None else None
+    staging: list[str] = []
     try:
         documents, bundles = read_sources(paths, archive_store, staging)
-        summary = _import(session, paths, documents, bundles, replace, progress, archive_store)
+        return _import(session, paths, documents, bundles, replace, progress, archive_store)
+    except OSError as exc:
+        where = archive_store.root if archive_store is not None else "the dumps"
+        raise DumpRejected(
+            [f"could not write {where}: {exc.strerror or exc}. Nothing was imported."]
+        ) from None
     finally:
-        ArchiveStore.discard(staging)
-    return summary
+        for folder in staging:
+            ArchiveStore.discard(folder)
 
 
 def read_sources(
-    paths: list[str], archive_store: ArchiveStore | None, staging: str | None
+    paths: list[str], archive_store: ArchiveStore | None, staging: list[str]
 ) -> tuple[list[DumpDocument], list[BundleContents]]:
-    """The dumps the PATH arguments name, in order, and the verified bundles among them."""
+    """The dumps the PATH arguments name, in order, and the verified bundles among them.
+
+    A staging folder is made (and added to `staging`) only when a bundle is read.
+    """
     documents: list[DumpDocument] = []
     bundles: list[BundleContents] = []
     for path in paths:
         if is_bundle(path):
             if archive_store is None:
                 raise DumpRejected([f"{path}: bundles need an archive directory to import into."])
-            bundle = read_bundle(path, archive_store, staging)
+            if not staging:
+                staging.append(archive_store.staging_area())
+            bundle = read_bundle(path, archive_store, staging[0])
             bundles.append(bundle)
             documents.append(bundle.dump)
         else:

@@ -6,6 +6,12 @@ from app import create_app
 from extensions import db
 
 
+@pytest.fixture(autouse=True)
+def archives_in_tmp(tmp_path, monkeypatch):
+    """Every app a test makes stores archives in the test's own folder, never the repo's."""
+    monkeypatch.setenv("MIRROR_ARCHIVE_DIR", str(tmp_path / "archives"))
+
+
 @pytest.fixture
 def database_url(tmp_path):
     """A fresh SQLite file for one test."""
