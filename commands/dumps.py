@@ -1,45 +1,16 @@
-"""The `flask mirror` commands: thin click wrappers around the import and export services."""
+"""`flask mirror import`, `export` and `seed`: thin wrappers around the dump and bundle services."""
 
-import contextlib
 import os
-import sys
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 
+from commands.group import ProgressBars, archive_store, mirror, refuse
 from extensions import db
-from services.archive_store import ArchiveStore
 from services.bundle_writer import write_bundle
 from services.dump_reader import DumpRejected
 from services.exporter import build_dump, count_nodes, write_dump
 from services.importer import import_dumps
-
-mirror = AppGroup("mirror", help="Load, export and inspect the mirror's data.")
-
-
-class _ProgressBars:
-    """Progress bars on stderr for each phase of long work; click hides them off a terminal."""
-
-    def __init__(self) -> None:
-        self._stack = contextlib.ExitStack()
-
-    def __call__(self, label: str, length: int):
-        self._stack.close()
-        if not sys.stderr.isatty():
-            return lambda steps: None
-        bar = self._stack.enter_context(
-            click.progressbar(length=length, label=label, file=sys.stderr)
-        )
-        return bar.update
-
-    def close(self) -> None:
-        self._stack.close()
-
-
-def _store() -> ArchiveStore:
-    """The configured archive directory."""
-    return ArchiveStore(current_app.config["ARCHIVE_DIR"])
 
 
 @mirror.command("import")
@@ -58,17 +29,14 @@ def import_command(paths: tuple[str, ...], replace: bool) -> None:
     Nodes and versions are merged by node id and (node id, version) unless --replace is given.
     On any problem nothing is written and every problem is listed with its place.
     """
-    bars = _ProgressBars()
+    bars = ProgressBars()
     try:
         summary = import_dumps(
-            db.session, list(paths), replace=replace, progress=bars, archive_store=_store()
+            db.session, list(paths), replace=replace, progress=bars, archive_store=archive_store()
         )
     except DumpRejected as exc:
         bars.close()
-        click.echo("Import refused; the mirror is unchanged:", err=True)
-        for problem in exc.problems:
-            click.echo(f"  {problem}", err=True)
-        sys.exit(1)
+        refuse("Import refused; the mirror is unchanged:", exc.problems)
     bars.close()
     click.echo(f"Imported {', '.join(paths)}{' (replace)' if replace else ''}.")
     for line in summary.lines():
@@ -88,28 +56,22 @@ def export_command(path: str, with_archives: bool) -> None:
     With --with-archives, write a bundle instead: a manifest, the dump and the node archives,
     which `flask mirror import` takes on another, offline mirror.
     """
-    bars = _ProgressBars()
+    bars = ProgressBars()
+    step = bars("Exporting", count_nodes(db.session))
     if with_archives:
-        step = bars("Exporting", count_nodes(db.session))
         try:
-            manifest = write_bundle(db.session, _store(), path, step)
+            manifest = write_bundle(db.session, archive_store(), path, step)
         except DumpRejected as exc:
             bars.close()
-            click.echo("Export refused:", err=True)
-            for problem in exc.problems:
-                click.echo(f"  {problem}", err=True)
-            sys.exit(1)
+            refuse("Export refused:", exc.problems)
         bars.close()
         click.echo(f"Exported a bundle with {len(manifest['archives'])} archives to {path}.")
         return
-    step = bars("Exporting", count_nodes(db.session))
     document = build_dump(db.session, step)
     bars.close()
     write_dump(document, path)
-    click.echo(
-        f"Exported {len(document['nodes'])} nodes and "
-        f"{sum(len(node['versions']) for node in document['nodes'])} versions to {path}."
-    )
+    versions = sum(len(node["versions"]) for node in document["nodes"])
+    click.echo(f"Exported {len(document['nodes'])} nodes and {versions} versions to {path}.")
 
 
 @mirror.command("seed")
@@ -117,7 +79,7 @@ def export_command(path: str, with_archives: bool) -> None:
     "--from",
     "source",
     type=click.Path(exists=True),
-    help="Dump file or folder to load (default: the project's seed_data/).",
+    help="Dump, bundle or folder to load (default: the project's seed_data/ bundle).",
 )
 def seed_command(source: str | None) -> None:
     """Import the sample seed data, but only into an empty mirror (safe to run every start)."""
@@ -129,12 +91,9 @@ def seed_command(source: str | None) -> None:
         click.echo(f"No seed data at {source}; starting with an empty mirror.")
         return
     try:
-        summary = import_dumps(db.session, [source], archive_store=_store())
+        summary = import_dumps(db.session, [source], archive_store=archive_store())
     except DumpRejected as exc:
-        click.echo("Seed data refused; the mirror is unchanged:", err=True)
-        for problem in exc.problems:
-            click.echo(f"  {problem}", err=True)
-        sys.exit(1)
+        refuse("Seed data refused; the mirror is unchanged:", exc.problems)
     click.echo(f"Seeded the empty mirror from {source}.")
     for line in summary.lines():
         click.echo(f"  {line}")

@@ -1,0 +1,46 @@
+"""The `flask mirror` command group, and what its commands share."""
+
+import contextlib
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from services.archive_store import ArchiveStore
+
+mirror = AppGroup("mirror", help="Load, export, sync and check the mirror's data.")
+
+
+class ProgressBars:
+    """Progress bars on stderr for each phase of long work; none off a terminal."""
+
+    def __init__(self) -> None:
+        self._stack = contextlib.ExitStack()
+
+    def __call__(self, label: str, length: int):
+        """Start a bar for a new phase (ending the previous one); return its step function."""
+        self._stack.close()
+        if not sys.stderr.isatty():
+            return lambda steps: None
+        bar = self._stack.enter_context(
+            click.progressbar(length=length, label=label, file=sys.stderr)
+        )
+        return bar.update
+
+    def close(self) -> None:
+        """End the current bar."""
+        self._stack.close()
+
+
+def archive_store() -> ArchiveStore:
+    """The configured archive directory."""
+    return ArchiveStore(current_app.config["ARCHIVE_DIR"])
+
+
+def refuse(title: str, problems: list[str]) -> None:
+    """Print a refusal and every problem, then exit non-zero."""
+    click.echo(title, err=True)
+    for problem in problems:
+        click.echo(f"  {problem}", err=True)
+    sys.exit(1)
