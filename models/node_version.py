@@ -32,7 +32,7 @@ class NodeVersion(db.Model):
     dependencies: Mapped[list[str]] = mapped_column(sa.JSON)
     deprecated: Mapped[bool] = mapped_column(sa.Boolean)
     download_url: Mapped[str | None] = mapped_column(sa.Text)
-    status: Mapped[NodeVersionStatus] = mapped_column(status_enum(NodeVersionStatus))
+    status: Mapped[NodeVersionStatus] = mapped_column(status_enum(NodeVersionStatus), index=True)
     status_reason: Mapped[str] = mapped_column(sa.Text)
     comfy_node_extract_status: Mapped[str | None] = mapped_column(sa.Text)
     supported_comfyui_version: Mapped[str | None] = mapped_column(sa.Text)

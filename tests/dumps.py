@@ -35,3 +35,88 @@ def import_dump(runner, tmp_path: Path, document: dict, *options: str, name: str
     """Write `document` and run `flask mirror import` on it; returns the click result."""
     path = write(tmp_path / name, document)
     return runner.invoke(args=["mirror", "import", *options, str(path)])
+
+
+# A catalogue for the read API's tests (GET /nodes, /versions, /publishers and friends).
+FILLER_NODES = 100
+CATALOGUE_PUBLISHER = {
+    "id": "pub-one",
+    "name": "Publisher One",
+    "description": "Makes sampler packs.",
+    "website": "https://example.com/pub-one",
+    "support": "https://example.com/pub-one/issues",
+    "source_code_repo": "https://github.com/pub-one",
+    "logo": "https://example.com/pub-one.png",
+    "createdAt": "2024-01-02T03:04:05.000006Z",
+    "status": "PublisherStatusActive",
+    "members": [
+        {"id": "m-1", "role": "owner", "user": {"id": "u-1", "name": "Ann", "email": "a@x.org"}}
+    ],
+}
+
+
+def catalogue_dump() -> dict:
+    """Four telling nodes plus FILLER_NODES plain ones, from two publishers.
+
+    Pack-One (published in mixed case) has Active 1.9.0 and 1.10.0 (latest by precedence), a
+    Banned 1.2.0, a Deleted 1.1.0, a Pending 2.0.0-beta.1 and a Flagged 3.0.0, some with a
+    status_reason; pack-two is the search target; banned-pack is banned; no-latest has no
+    Active version and no publisher; filler-000... have one Active version each.
+    """
+    pack_one = node(
+        "Pack-One",
+        version(
+            "1.9.0",
+            createdAt="2024-05-03T03:58:21.019461Z",
+            dependencies=["numpy"],
+            downloadUrl="https://storage.googleapis.com/comfy-registry/pub-one/Pack-One/1.9.0/node.zip",
+        ),
+        version("1.10.0", changelog="Tenth minor.", status_reason="Reviewed by Alice"),
+        version("1.2.0", status="NodeVersionStatusBanned", status_reason="Malware FOUND"),
+        version("1.1.0", status="NodeVersionStatusDeleted", status_reason="Removed by author"),
+        version("2.0.0-beta.1", status="NodeVersionStatusPending"),
+        version("3.0.0", status="NodeVersionStatusFlagged", status_reason="Under review"),
+        name="Pack One",
+        description="Samplers and schedulers.",
+        author="Ann Author",
+        license="MIT",
+        repository="https://github.com/ann/ComfyUI-Pack-One",
+        icon="https://example.com/icon.png",
+        tags=["sampling"],
+        downloads=1200,
+        github_stars=34,
+        rating=4.5,
+        status="NodeStatusActive",
+        publisher={"id": "pub-one"},
+        supported_os=["Windows", "Linux"],
+        supported_accelerators=["CUDA"],
+        translations={"zh": {"name": "Pack One in Chinese"}},
+        preempted_comfy_node_names=["KSamplerPlus"],
+        created_at="2024-04-01T00:00:00.000001Z",
+    )
+    pack_two = node(
+        "pack-two",
+        version("0.1.0"),
+        name="Video Helper",
+        description="Loads VIDEO files 100% faster.",
+        author="Jane Roe",
+        repository="https://github.com/jane/ComfyUI-VideoHelper",
+        publisher={"id": "pub-two", "name": "Publisher Two"},
+        supported_os=["Linux"],
+        supported_accelerators=["ROCm"],
+        preempted_comfy_node_names=["VHS_LoadVideo"],
+    )
+    banned = node(
+        "banned-pack",
+        version("1.0.0"),
+        name="Banned Pack",
+        description="Mines coins.",
+        status="NodeStatusBanned",
+        publisher={"id": "pub-two"},
+    )
+    no_latest = node("no-latest", version("0.0.1", status="NodeVersionStatusPending"))
+    fillers = [
+        node(f"filler-{index:03d}", version("1.0.0"), name=f"Filler {index}")
+        for index in range(FILLER_NODES)
+    ]
+    return dump(pack_one, pack_two, banned, no_latest, *fillers, publishers=[CATALOGUE_PUBLISHER])

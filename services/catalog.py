@@ -1,0 +1,247 @@
+"""Reading the catalogue: pages of nodes, searches, one node, its versions, pages of versions.
+
+Nodes are always listed in order of their lower-cased id (the primary key), so a client walking
+the pages while nothing is imported never sees a node twice or misses one. A node's "latest"
+version is the one the importer derived: its highest version by semantic-version precedence
+among LATEST_STATUSES (Active), so 1.10.0 beats 1.9.0 (upstream compares the strings as text).
+Versions are sent as stored on import (NodeVersion.serialized), as the bulk endpoint sends them.
+Where upstream publishes no rule: searches match case-insensitive substrings; supported_os and
+supported_accelerator keep nodes that list the value (any case) or list nothing at all; nodes
+marked Deleted are listed like the rest (only include_banned=false leaves any node out).
+"""
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from models import Node, NodeStatus, NodeVersion, NodeVersionStatus, Publisher, pair_key
+from schemas.node import NodeSchema, PublisherSchema
+from services.lookup import find_serialized_versions
+from services.semver import precedence_key
+
+_node_schema = NodeSchema(exclude=("latest_version", "publisher", "translations"))
+_node_schema_with_translations = NodeSchema(exclude=("latest_version", "publisher"))
+_publisher_schema = PublisherSchema()
+
+
+@dataclass
+class Page:
+    """One page of a listing: its items, and where it sits in the whole."""
+
+    items: list[Any]
+    total: int
+    number: int
+    size: int
+
+    @property
+    def total_pages(self) -> int:
+        """How many pages of `size` the whole listing fills (0 when it is empty)."""
+        return math.ceil(self.total / self.size)
+
+    @property
+    def offset(self) -> int:
+        """How many items precede this page."""
+        return (self.number - 1) * self.size
+
+
+@dataclass
+class NodeFilters:
+    """What a listing or search of nodes keeps; every filter left as None keeps everything."""
+
+    node_ids: list[str] | None = None
+    changed_after: datetime | None = None
+    include_banned: bool = True
+    supported_os: str | None = None
+    supported_accelerator: str | None = None
+    search: str | None = None
+    repository_search: str | None = None
+    comfy_node_search: str | None = None
+
+
+def _contains(column, text: str):
+    """Case-insensitive substring match; % and _ in `text` are matched literally."""
+    return sa.func.lower(column).contains(text.lower(), autoescape=True)
+
+
+def _declares(column, value: str):
+    """A JSON list column holds `value` (any case), or declares nothing and so restricts nothing."""
+    as_text = sa.func.lower(sa.cast(column, sa.Text))
+    # JSON columns hold json.dumps text, so an element appears in it exactly as dumped here.
+    element = json.dumps(value.lower())
+    return sa.or_(
+        column.is_(None),
+        as_text.in_(("null", "[]")),
+        as_text.contains(element, autoescape=True),
+    )
+
+
+def _node_conditions(filters: NodeFilters) -> list:
+    """The WHERE clauses that implement `filters`."""
+    conditions = []
+    if filters.node_ids is not None:
+        conditions.append(
+            Node.normalized_id.in_(sorted({node_id.lower() for node_id in filters.node_ids}))
+        )
+    if filters.changed_after is not None:
+        conditions.append(Node.changed_at > filters.changed_after)
+    if not filters.include_banned:
+        conditions.append(Node.status != NodeStatus.BANNED)
+    if filters.supported_os:
+        conditions.append(_declares(Node.supported_os, filters.supported_os))
+    if filters.supported_accelerator:
+        conditions.append(_declares(Node.supported_accelerators, filters.supported_accelerator))
+    if filters.search:
+        conditions.append(
+            sa.or_(
+                *(
+                    _contains(column, filters.search)
+                    for column in (Node.id, Node.name, Node.description, Node.author)
+                )
+            )
+        )
+    if filters.repository_search:
+        conditions.append(_contains(Node.repository, filters.repository_search))
+    if filters.comfy_node_search:
+        names = sa.cast(Node.preempted_comfy_node_names, sa.Text)
+        conditions.append(_contains(names, filters.comfy_node_search))
+    return conditions
+
+
+def find_nodes(session: Session, filters: NodeFilters, number: int, size: int) -> Page:
+    """One page of the nodes `filters` keeps, as documents ready to send."""
+    conditions = _node_conditions(filters)
+    total = session.execute(sa.select(sa.func.count()).select_from(Node).where(*conditions))
+    page = Page(items=[], total=total.scalar_one(), number=number, size=size)
+    if page.offset >= page.total:
+        # Past the end: nothing to fetch (and no huge OFFSET for the database to refuse).
+        return page
+    query = (
+        sa.select(Node)
+        .where(*conditions)
+        .order_by(Node.normalized_id)
+        .offset(page.offset)
+        .limit(size)
+    )
+    page.items = node_documents(session, list(session.scalars(query)))
+    return page
+
+
+def get_node(session: Session, node_id: str) -> Node | None:
+    """The node whose id is `node_id` in any case, or None."""
+    return session.get(Node, node_id.lower())
+
+
+def node_documents(
+    session: Session, nodes: list[Node], include_translations: bool = False
+) -> list[dict]:
+    """Nodes as the API sends them, with publisher and latest version: two queries in all."""
+    publisher_ids = {node.publisher_id for node in nodes if node.publisher_id}
+    publishers = {}
+    if publisher_ids:
+        found = session.scalars(sa.select(Publisher).where(Publisher.id.in_(sorted(publisher_ids))))
+        publishers = {publisher.id: _publisher_schema.dump(publisher) for publisher in found}
+    latest_keys = [
+        pair_key(node.normalized_id, node.latest_version) for node in nodes if node.latest_version
+    ]
+    latest = find_serialized_versions(session, latest_keys) if latest_keys else {}
+    schema = _node_schema_with_translations if include_translations else _node_schema
+    documents = []
+    for node in nodes:
+        document = schema.dump(node)
+        if node.publisher_id in publishers:
+            document["publisher"] = publishers[node.publisher_id]
+        if node.latest_version:
+            serialized = latest.get(pair_key(node.normalized_id, node.latest_version))
+            if serialized is not None:
+                document["latest_version"] = orjson.Fragment(serialized)
+        documents.append(document)
+    return documents
+
+
+def get_version(session: Session, node: Node, version: str) -> sa.Row | None:
+    """One version of `node`: its `status` and `serialized` form, or None when not mirrored."""
+    query = sa.select(NodeVersion.status, NodeVersion.serialized).where(
+        NodeVersion.pair_key == pair_key(node.normalized_id, version)
+    )
+    return session.execute(query).one_or_none()
+
+
+def _version_conditions(
+    statuses: list[NodeVersionStatus] | None, status_reason: str | None = None
+) -> list:
+    conditions = []
+    if statuses:
+        conditions.append(NodeVersion.status.in_(statuses))
+    if status_reason:
+        conditions.append(_contains(NodeVersion.status_reason, status_reason))
+    return conditions
+
+
+def node_versions(
+    session: Session,
+    node: Node,
+    statuses: list[NodeVersionStatus] | None = None,
+    status_reason: str | None = None,
+) -> list[str]:
+    """Every version of `node` (in `statuses`, if given), serialized, newest first by precedence."""
+    query = sa.select(NodeVersion.version, NodeVersion.serialized).where(
+        NodeVersion.node_normalized_id == node.normalized_id,
+        *_version_conditions(statuses, status_reason),
+    )
+    rows = session.execute(query).all()
+    rows.sort(key=lambda row: precedence_key(row.version), reverse=True)
+    return [row.serialized for row in rows]
+
+
+def find_versions(
+    session: Session,
+    number: int,
+    size: int,
+    node: Node | None = None,
+    statuses: list[NodeVersionStatus] | None = None,
+    status_reason: str | None = None,
+) -> Page:
+    """One page of serialized versions.
+
+    One node's versions come newest first by precedence, as ListNodeVersions sends them; all
+    versions come by lower-cased node id, then version string, which the (node, version)
+    unique index serves without sorting the table.
+    """
+    if node is not None:
+        every = node_versions(session, node, statuses, status_reason)
+        page = Page(items=[], total=len(every), number=number, size=size)
+        page.items = every[page.offset : page.offset + size]
+        return page
+    conditions = _version_conditions(statuses, status_reason)
+    total = session.execute(sa.select(sa.func.count()).select_from(NodeVersion).where(*conditions))
+    page = Page(items=[], total=total.scalar_one(), number=number, size=size)
+    if page.offset >= page.total:
+        return page
+    query = (
+        sa.select(NodeVersion.serialized)
+        .where(*conditions)
+        .order_by(NodeVersion.node_normalized_id, NodeVersion.version)
+        .offset(page.offset)
+        .limit(size)
+    )
+    page.items = list(session.scalars(query))
+    return page
+
+
+def without_status_reason(serialized: str) -> dict:
+    """A stored version with status_reason dropped, for listings that were not asked for it."""
+    version = orjson.loads(serialized)
+    version.pop("status_reason", None)
+    return version
+
+
+def get_publisher(session: Session, publisher_id: str) -> dict | None:
+    """A publisher as the API sends it, or None."""
+    publisher = session.get(Publisher, publisher_id)
+    return _publisher_schema.dump(publisher) if publisher is not None else None
