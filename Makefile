@@ -11,8 +11,12 @@ $(VENV)/installed: requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(VENV)/installed-test: $(VENV)/installed requirements-test.txt
+# The real clients the end-to-end tests drive. --no-deps: the file pins every package they
+# need; comfyui-manager declares heavy ones (transformers, PyGithub) the tested code never imports.
+$(VENV)/installed-test: $(VENV)/installed requirements-test.txt requirements-clients.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
+		-r requirements-clients.txt
 	touch $@
 
 install: $(VENV)/installed
