@@ -6,11 +6,20 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import NodeVersion, pair_key
-from schemas.rules import MAX_NODE_ID_LENGTH, MAX_VERSION_LENGTH, is_node_id
+from models import NodeVersion
+from schemas.rules import MAX_NODE_ID_LENGTH, MAX_VERSION_LENGTH, NODE_ID_PATTERN
 
-# SQLite allows 32,766 bound values per statement; stay well below on every backend.
+# Bound values per statement for the portable IN list (SQLite allows 32,766).
 KEYS_PER_QUERY = 10_000
+
+_columns = NodeVersion.__table__.c
+# SQLite only: all keys travel as one JSON text parameter that json_each() unpacks, and the
+# pair_key index still answers each; building and binding an IN list of thousands of values
+# costs more than the look-up itself. The portable twin below is used on every other backend.
+_SQLITE_BY_KEYS = sa.text(
+    "SELECT pair_key, serialized FROM node_versions "
+    "WHERE pair_key IN (SELECT value FROM json_each(:keys))"
+).columns(_columns.pair_key, _columns.serialized)
 
 
 def classify_pair(node_id: str, version: str) -> str | None:
@@ -28,39 +37,68 @@ def classify_pair(node_id: str, version: str) -> str | None:
 
 def find_serialized_versions(session: Session, keys: Sequence[str]) -> dict[str, str]:
     """Map each stored pair key among `keys` to its serialized NodeVersion."""
+    if not keys:
+        return {}
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        return dict(
+            connection.execute(_SQLITE_BY_KEYS, {"keys": orjson.dumps(keys).decode()}).all()
+        )
+    return find_serialized_versions_portably(session, keys)
+
+
+def find_serialized_versions_portably(session: Session, keys: Sequence[str]) -> dict[str, str]:
+    """The portable twin: a single-column IN list on the pair_key index, in chunks."""
     found: dict[str, str] = {}
-    column = NodeVersion.__table__.c
     for start in range(0, len(keys), KEYS_PER_QUERY):
         chunk = keys[start : start + KEYS_PER_QUERY]
-        query = sa.select(column.pair_key, column.serialized).where(column.pair_key.in_(chunk))
+        query = sa.select(_columns.pair_key, _columns.serialized).where(
+            _columns.pair_key.in_(chunk)
+        )
         found.update(session.execute(query).all())
     return found
 
 
-def look_up_node_versions(session: Session, pairs: Sequence[tuple[str, str]]) -> list[dict]:
-    """One BulkNodeVersionResult per pair, in order; node_version is pre-serialized JSON."""
+def _pair_keys(pairs: Sequence[tuple[str, str]]) -> list[str | None]:
+    """Each pair's look-up key (see NodeVersion.pair_key), or None if it cannot be mirrored."""
+    is_node_id = NODE_ID_PATTERN.fullmatch
     keys: list[str | None] = []
     for node_id, version in pairs:
         # Ids outside upstream's syntax (e.g. "author/repo") are simply not mirrored.
-        if classify_pair(node_id, version) is None and is_node_id(node_id):
-            keys.append(pair_key(node_id.lower(), version))
+        if (
+            version
+            and len(version) <= MAX_VERSION_LENGTH
+            and len(node_id) <= MAX_NODE_ID_LENGTH
+            and is_node_id(node_id)
+        ):
+            keys.append(f"{node_id.lower()}/{version}")  # models.pair_key, inlined: hot path
         else:
             keys.append(None)
-    found = find_serialized_versions(session, list(dict.fromkeys(key for key in keys if key)))
+    return keys
+
+
+def look_up_node_versions(session: Session, pairs: Sequence[tuple[str, str]]) -> list[dict]:
+    """One BulkNodeVersionResult per pair, in order; node_version is pre-serialized JSON."""
+    keys = _pair_keys(pairs)
+    found = find_serialized_versions(session, list({key for key in keys if key is not None}))
+    fragment = orjson.Fragment
     results = []
     for (node_id, version), key in zip(pairs, keys, strict=True):
         identifier = {"node_id": node_id, "version": version}
-        serialized = found.get(key) if key is not None else None
-        if serialized is not None:
-            results.append(
-                {
-                    "identifier": identifier,
-                    "status": "success",
-                    "node_version": orjson.Fragment(serialized),
-                }
-            )
+        if key is not None:
+            serialized = found.get(key)
+            if serialized is None:
+                results.append({"identifier": identifier, "status": "not_found"})
+            else:
+                results.append(
+                    {
+                        "identifier": identifier,
+                        "status": "success",
+                        "node_version": fragment(serialized),
+                    }
+                )
             continue
-        problem = classify_pair(node_id, version) if key is None else None
+        problem = classify_pair(node_id, version)
         if problem is None:
             results.append({"identifier": identifier, "status": "not_found"})
         else:

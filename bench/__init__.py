@@ -1,0 +1,1 @@
+"""Benchmarks of the mirror's endpoints, run from the repository root (python -m bench.<name>)."""

@@ -1,0 +1,312 @@
+"""Benchmark POST /bulk/nodes/versions in-process against a plain-sqlite3 floor, at two sizes.
+
+Run from the repository root: `python -m bench.bulk` (see --help). It generates dumps, loads them
+through the real import service into SQLite files, then times the endpoint with Flask's test
+client beside a floor: plain sqlite3 answering the same pairs with one IN query on the unique
+pair_key index (as fast as a VALUES join on (node_normalized_id, version) at 1,000 pairs, faster
+at 5,000), with the response built by orjson from the stored serialized versions. Both mirrors
+and both sides are measured interleaved, call by call, so load drift hits them alike. Every
+response is checked: status 200, one result per pair in request order, the expected successes,
+and the same results as the floor's.
+"""
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import random
+import shlex
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+
+from app import create_app
+from bench.mirror import build_mirror
+from bench.pairs import BulkRequest, check_answer, floor_answer, make_request
+from bench.report import (
+    evaluate_targets,
+    print_batches,
+    print_build,
+    print_scale,
+    print_verdicts,
+    scale_rows,
+)
+from extensions import db
+
+BULK_PATH = "/bulk/nodes/versions"
+WARM_UP_CALLS = 3
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.bulk",
+        description="Time POST /bulk/nodes/versions in-process on a generated mirror, beside a "
+        "plain-sqlite3 + orjson floor, then again on a larger mirror.",
+    )
+    parser.add_argument(
+        "--nodes", type=int, default=5000, help="nodes in the base mirror (%(default)s)"
+    )
+    parser.add_argument(
+        "--versions-per-node",
+        type=int,
+        default=20,
+        help="versions of each node, both mirrors (%(default)s)",
+    )
+    parser.add_argument(
+        "--sizes",
+        default="1,30,300,1000,5000",
+        help="comma-separated batch sizes in pairs (%(default)s)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=30,
+        help=f"timed calls per batch size (after {WARM_UP_CALLS} "
+        "warm-up calls), each with a different random request (%(default)s)",
+    )
+    parser.add_argument(
+        "--hit-ratio",
+        type=float,
+        default=0.8,
+        help="share of pairs that exist in the mirror (%(default)s)",
+    )
+    parser.add_argument(
+        "--scale-nodes", type=int, default=50_000, help="nodes in the large mirror (%(default)s)"
+    )
+    parser.add_argument(
+        "--scale-nodes-per-import",
+        type=int,
+        help="split the large mirror into dump files of this many nodes, one import_dumps call "
+        "each (default: one dump, one import, as a user loading a full dump)",
+    )
+    parser.add_argument("--skip-scale", action="store_true", help="skip the large mirror")
+    parser.add_argument(
+        "--workdir", help="where dumps and databases go (default: a temporary folder, removed)"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse mirror databases an earlier run left in --workdir instead of rebuilding",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=2026, help="seed of the request generator (%(default)s)"
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="PAIRS",
+        help="also cProfile the app on the base mirror at this batch size and print the top",
+    )
+    parser.add_argument("--json", metavar="OUT", help="write the figures to this JSON file")
+    parser.add_argument(
+        "--strict", action="store_true", help="exit with status 1 when a target is missed"
+    )
+    args = parser.parse_args(argv)
+    try:
+        args.sizes = [int(size) for size in args.sizes.split(",")]
+    except ValueError:
+        parser.error(f"--sizes: expected comma-separated whole numbers, got {args.sizes!r}")
+    if not args.sizes or min(args.sizes) < 1:
+        parser.error("--sizes: every batch size must be 1 or more")
+    if not 0 <= args.hit_ratio <= 1:
+        parser.error("--hit-ratio: must be between 0 and 1")
+    if min(args.nodes, args.versions_per_node, args.repeat, args.scale_nodes) < 1:
+        parser.error("--nodes, --versions-per-node, --repeat and --scale-nodes must be 1 or more")
+    if args.reuse and not args.workdir:
+        parser.error("--reuse needs --workdir")
+    return args
+
+
+def timings(seconds: list[float]) -> dict:
+    """Median and 90th percentile, in milliseconds."""
+    ordered = sorted(seconds)
+    p90 = ordered[max(0, -(-len(ordered) * 9 // 10) - 1)]
+    return {"median": round(statistics.median(ordered) * 1000, 3), "p90": round(p90 * 1000, 3)}
+
+
+@dataclass
+class MirrorUnderTest:
+    """One built mirror, with the app and the floor each ready to answer a request body."""
+
+    nodes: int
+    post: Callable[[bytes], tuple[int, bytes]]
+    floor: Callable[[bytes], bytes]
+    close: Callable[[], None]
+
+
+def open_mirror(db_path: str, nodes: int, max_pairs: int) -> MirrorUnderTest:
+    """The app (through Flask's test client) and the floor (plain sqlite3) on one database."""
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "BULK_MAX_ITEMS": max_pairs}
+    )
+    client = app.test_client()
+    connection = sqlite3.connect(db_path)
+
+    def post(body: bytes) -> tuple[int, bytes]:
+        response = client.post(BULK_PATH, data=body, content_type="application/json")
+        return response.status_code, response.get_data()
+
+    def close() -> None:
+        connection.close()
+        with app.app_context():
+            db.engine.dispose()
+
+    return MirrorUnderTest(nodes, post, lambda body: floor_answer(connection, body), close)
+
+
+def measure_size(mirrors: list[MirrorUnderTest], requests: list[list[BulkRequest]]) -> list[dict]:
+    """Time app and floor on every mirror, call by call, checking each answer; one batch each."""
+    jobs = [(which, side) for which in range(len(mirrors)) for side in ("app", "floor")]
+    seconds: dict[tuple[int, str], list[float]] = {job: [] for job in jobs}
+    checked = [0] * len(mirrors)
+    for index in range(len(requests[0])):
+        # Rotate the order every call, so no side always runs first (or last) and a burst of
+        # load on a shared machine falls on every side and both mirrors alike.
+        turn = index % len(jobs)
+        answers = {}
+        for which, side in jobs[turn:] + jobs[:turn]:
+            mirror, body = mirrors[which], requests[which][index].body
+            start = time.perf_counter()
+            answers[which, side] = mirror.post(body) if side == "app" else mirror.floor(body)
+            elapsed = time.perf_counter() - start
+            if index >= WARM_UP_CALLS:
+                seconds[which, side].append(elapsed)
+        for which in range(len(mirrors)):
+            status, app_body = answers[which, "app"]
+            check_answer(status, app_body, answers[which, "floor"], requests[which][index])
+            checked[which] += 1
+    batches = []
+    for which in range(len(mirrors)):
+        app_ms, floor_ms = timings(seconds[which, "app"]), timings(seconds[which, "floor"])
+        batches.append(
+            {
+                "pairs": len(requests[which][0].pairs),
+                "app_ms": app_ms,
+                "floor_ms": floor_ms,
+                "ratio": round(app_ms["median"] / floor_ms["median"], 2),
+                "checked_responses": checked[which],
+                "timed_calls": len(seconds[which, "app"]),
+            }
+        )
+    return batches
+
+
+def profile_app(post, args: argparse.Namespace, nodes: int, rng: random.Random) -> str:
+    """cProfile of --repeat app calls at --profile pairs: the top functions by cumulative time."""
+    requests = [
+        make_request(rng, nodes, args.versions_per_node, args.profile, args.hit_ratio)
+        for _ in range(WARM_UP_CALLS + args.repeat)
+    ]
+    for request in requests[:WARM_UP_CALLS]:
+        post(request.body)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for request in requests[WARM_UP_CALLS:]:
+        post(request.body)
+    profiler.disable()
+    stream = io.StringIO()
+    stats = pstats.Stats(profiler, stream=stream)
+    stats.sort_stats("cumulative").print_stats(25)
+    stats.sort_stats("tottime").print_stats(15)
+    return stream.getvalue()
+
+
+def measure(args: argparse.Namespace, mirrors: list[dict]) -> None:
+    """Fill each mirror's batches (and the first one's profile), all mirrors interleaved."""
+    opened: list[MirrorUnderTest] = []
+    try:
+        for mirror in mirrors:
+            opened.append(open_mirror(mirror["build"]["db_path"], mirror["nodes"], max(args.sizes)))
+        rng = random.Random(args.seed)
+        for size in args.sizes:
+            requests = [
+                [
+                    make_request(rng, mirror.nodes, args.versions_per_node, size, args.hit_ratio)
+                    for _ in range(WARM_UP_CALLS + args.repeat)
+                ]
+                for mirror in opened
+            ]
+            for mirror, batch in zip(mirrors, measure_size(opened, requests), strict=True):
+                mirror["batches"].append(batch)
+        if args.profile:
+            mirrors[0]["profile"] = profile_app(opened[0].post, args, mirrors[0]["nodes"], rng)
+    finally:
+        for mirror in opened:
+            mirror.close()
+
+
+def load_note() -> dict:
+    """The machine's load, which the figures should be read against."""
+    return {"load_average_1min": round(os.getloadavg()[0], 2), "cpus": os.cpu_count()}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run the benchmark, print the tables and the verdicts, and return the figures."""
+    args = parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else argv
+    results: dict = {
+        "command": shlex.join(["python", "-m", "bench.bulk", *arguments]),
+        "settings": {
+            key: value for key, value in vars(args).items() if key not in ("json", "strict")
+        },
+        "warm_up_calls": WARM_UP_CALLS,
+        "mirrors": [],
+    }
+    print(f"$ {results['command']}", flush=True)
+    workdir = args.workdir or tempfile.mkdtemp(prefix="bench-bulk-")
+    os.makedirs(workdir, exist_ok=True)
+    plan = [(args.nodes, args.nodes)]
+    if not args.skip_scale:
+        plan.append((args.scale_nodes, args.scale_nodes_per_import or args.scale_nodes))
+    try:
+        for nodes, nodes_per_import in plan:
+            versions = nodes * args.versions_per_node
+            print(f"\nBuilding a mirror of {versions:,} versions ...", flush=True)
+            mirror = {
+                "nodes": nodes,
+                "versions_per_node": args.versions_per_node,
+                "versions": versions,
+                "build": build_mirror(
+                    workdir, nodes, args.versions_per_node, nodes_per_import, args.reuse
+                ),
+                "batches": [],
+                "profile": None,
+            }
+            results["mirrors"].append(mirror)
+            print_build(mirror)
+        results["load_before"] = load_note()
+        print("\nMeasuring (mirrors and sides interleaved call by call) ...", flush=True)
+        measure(args, results["mirrors"])
+        results["load_after"] = load_note()
+    finally:
+        if not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    for mirror in results["mirrors"]:
+        print_batches(mirror)
+    base = results["mirrors"][0]
+    large = results["mirrors"][1] if len(results["mirrors"]) > 1 else None
+    results["scale"] = scale_rows(base, large) if large else []
+    if large:
+        print_scale(base, large, results["scale"])
+    results["targets"] = evaluate_targets(base, large)
+    results["passed"] = all(target["passed"] for target in results["targets"])
+    print_verdicts(results, args.skip_scale)
+    if args.json:
+        with open(args.json, "wb") as handle:
+            handle.write(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    if args.strict and not results["passed"]:
+        raise SystemExit(1)
+    return results
+
+
+if __name__ == "__main__":
+    main()
