@@ -1,6 +1,8 @@
 """Running one import: read dumps and bundles, validate, stage archives, write, commit or undo."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -16,18 +18,30 @@ from services.import_writer import apply_incoming
 Progress = Callable[[str, int], Callable[[int], None]]
 
 
+@dataclass(frozen=True)
+class ImportOrigin:
+    """Where an import's data came from, as its import record keeps it."""
+
+    kind: str = "import"
+    # The upstream's base URL for a sync; None for dumps imported by hand.
+    origin: str | None = None
+    # When the work that produced the data began (a sync's snapshot time).
+    started_at: datetime | None = None
+
+
 def import_dumps(
     session: Session,
     paths: list[str],
     replace: bool = False,
     progress: Progress | None = None,
     archive_store: ArchiveStore | None = None,
+    origin: ImportOrigin = ImportOrigin(),
 ) -> ImportSummary:
     """Read, validate and write the dumps and bundles at `paths` as one transaction."""
     staging: list[str] = []
     try:
         documents, bundles = read_sources(paths, archive_store, staging)
-        return _import(session, paths, documents, bundles, replace, progress, archive_store)
+        return _import(session, paths, documents, bundles, replace, progress, archive_store, origin)
     except OSError as exc:
         where = archive_store.root if archive_store is not None else "the dumps"
         raise DumpRejected(
@@ -81,7 +95,9 @@ def attach_archives(incoming: IncomingMirror, bundles: list[BundleContents]) -> 
         raise DumpRejected(problems)
 
 
-def _import(session, paths, documents, bundles, replace, progress, archive_store) -> ImportSummary:
+def _import(
+    session, paths, documents, bundles, replace, progress, archive_store, origin
+) -> ImportSummary:
     """Validate and write; publish staged archives only as the transaction commits."""
     total_nodes = sum(
         len(d.content.get("nodes", []))
@@ -100,7 +116,16 @@ def _import(session, paths, documents, bundles, replace, progress, archive_store
             archive_store.publish((a for bundle in bundles for a in bundle.archives), published)
         summary.archives_stored = len(published)
         summary.archives_verified = sum(len(bundle.archives) for bundle in bundles)
-        session.add(ImportRecord(sources=paths, replace=replace, summary=summary.as_dict()))
+        session.add(
+            ImportRecord(
+                kind=origin.kind,
+                origin=origin.origin or _dump_source(documents),
+                started_at=origin.started_at,
+                sources=paths,
+                replace=replace,
+                summary=summary.as_dict(),
+            )
+        )
         session.commit()
     except IntegrityError as exc:
         session.rollback()
@@ -113,3 +138,11 @@ def _import(session, paths, documents, bundles, replace, progress, archive_store
         ArchiveStore.unpublish(published)
         raise
     return summary
+
+
+def _dump_source(documents: list[DumpDocument]) -> str | None:
+    """The `source` the dumps name, when they agree on one."""
+    sources = {
+        d.content.get("source") for d in documents if isinstance(d.content.get("source"), str)
+    }
+    return sources.pop() if len(sources) == 1 else None
