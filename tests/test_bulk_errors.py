@@ -8,22 +8,11 @@ import sqlalchemy as sa
 from app import create_app
 from extensions import db
 from models import Publisher
+from tests.assertions import assert_error
 
 
 def post_raw(client, raw: bytes, content_type: str = "application/json"):
     return client.post("/bulk/nodes/versions", data=raw, headers={"Content-Type": content_type})
-
-
-def assert_error(response, status: int, *phrases: str) -> str:
-    """The response is an ErrorResponse with `status` whose message holds each phrase."""
-    assert response.status_code == status, response.data
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert set(body) == {"error", "message"}
-    assert all(isinstance(value, str) and value for value in body.values())
-    for phrase in phrases:
-        assert phrase in body["message"]
-    return body["message"]
 
 
 @pytest.mark.parametrize(

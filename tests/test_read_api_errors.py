@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.assertions import assert_error
 from tests.dumps import catalogue_dump, import_dump
 
 
@@ -10,18 +11,6 @@ def catalogue(runner, tmp_path):
     """A mirror holding tests.dumps.catalogue_dump()."""
     result = import_dump(runner, tmp_path, catalogue_dump())
     assert result.exit_code == 0, result.output
-
-
-def assert_error(response, status: int, *phrases: str) -> str:
-    """The response is an ErrorResponse with `status` whose message holds each phrase."""
-    assert response.status_code == status, response.data
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert set(body) == {"error", "message"}
-    assert all(isinstance(value, str) and value for value in body.values())
-    for phrase in phrases:
-        assert phrase in body["message"]
-    return body["message"]
 
 
 @pytest.mark.parametrize(
