@@ -15,5 +15,5 @@ class OmitsMissingSchema(WireSchema):
 
     @post_dump
     def omit_missing(self, data, **kwargs):
-        """Drop keys whose value is None."""
-        return {key: value for key, value in data.items() if value is not None}
+        """Drop keys whose value is None; keep the rest in upstream's (alphabetical) order."""
+        return {key: data[key] for key in sorted(data) if data[key] is not None}
