@@ -71,13 +71,14 @@ def register_proxy_fix(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the API's routes."""
-    from blueprints import archives, bulk, meta, nodes, publishers
+    from blueprints import archives, bulk, meta, nodes, publishers, status
 
     app.register_blueprint(archives.bp)
     app.register_blueprint(bulk.bp)
     app.register_blueprint(meta.bp)
     app.register_blueprint(nodes.bp)
     app.register_blueprint(publishers.bp)
+    app.register_blueprint(status.bp)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -1,6 +1,10 @@
 """The `flask mirror ...` commands; each module adds its commands to the one group."""
 
-from commands import dumps  # noqa: F401  (registers import, export and seed)
+from commands import (
+    dumps,  # noqa: F401  (registers import, export and seed)
+    sync,  # noqa: F401  (registers sync)
+    verify,  # noqa: F401  (registers verify and status)
+)
 from commands.group import mirror
 
 __all__ = ["mirror"]

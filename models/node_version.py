@@ -14,7 +14,11 @@ class NodeVersion(db.Model):
     """A version of a node, unique per (node, version string)."""
 
     __tablename__ = "node_versions"
-    __table_args__ = (sa.UniqueConstraint("node_normalized_id", "version"),)
+    __table_args__ = (
+        sa.UniqueConstraint("node_normalized_id", "version"),
+        # Status and verify add up stored archives by digest without reading the table.
+        sa.Index("ix_node_versions_archive", "archive_sha256", "archive_size"),
+    )
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     node_normalized_id: Mapped[str] = mapped_column(
@@ -28,7 +32,7 @@ class NodeVersion(db.Model):
     # on every backend (a row-value IN over two columns scans the whole table in SQLite).
     pair_key: Mapped[str] = mapped_column(sa.String(360), unique=True)
     changelog: Mapped[str] = mapped_column(sa.Text)
-    created_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    created_at: Mapped[datetime | None] = mapped_column(sa.DateTime, index=True)
     dependencies: Mapped[list[str]] = mapped_column(sa.JSON)
     deprecated: Mapped[bool] = mapped_column(sa.Boolean)
     download_url: Mapped[str | None] = mapped_column(sa.Text)
@@ -42,7 +46,7 @@ class NodeVersion(db.Model):
     tags: Mapped[list[str] | None] = mapped_column(sa.JSON)
     tags_admin: Mapped[list[str] | None] = mapped_column(sa.JSON)
     # The node archive this mirror holds for the version (content-addressed by sha256), if any.
-    archive_sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    archive_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     archive_size: Mapped[int | None] = mapped_column(sa.BigInteger)
     # The version exactly as the API serializes it (NodeVersionSchema), made once on import so
     # a bulk answer splices stored JSON instead of re-serializing thousands of rows per request.

@@ -103,8 +103,24 @@ def apply_incoming(
         else:
             summary.nodes.unchanged += 1
     writes.execute(session)
+    _stamp_changed_nodes(session, writes)
     session.flush()
     return summary
+
+
+def _stamp_changed_nodes(session: Session, writes: "_Writes") -> None:
+    """Stamp changed nodes once more, just before the caller commits.
+
+    Readers see the changes only at the commit, so a stamp from when the writing began could be
+    earlier than a sync that started meanwhile, which would then miss them for good.
+    """
+    table = Node.__table__
+    stamp = utcnow()
+    touched = [record["normalized_id"] for record in writes.node_inserts + writes.node_updates]
+    for chunk in _chunks(touched):
+        session.execute(
+            table.update().where(table.c.normalized_id.in_(chunk)).values(changed_at=stamp)
+        )
 
 
 @dataclass

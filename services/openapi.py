@@ -10,6 +10,7 @@ from marshmallow import fields
 
 from schemas.bulk import BulkNodeVersionsRequestSchema, BulkNodeVersionsResponseSchema
 from schemas.errors import ErrorResponseSchema
+from version import __version__
 
 OPENAPI_VERSION = "3.0.2"
 
@@ -44,7 +45,7 @@ def build_spec(app: Flask) -> APISpec:
     plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)
     spec = APISpec(
         title="Comfy Registry Mirror",
-        version=app.config.get("MIRROR_VERSION", "1.0"),
+        version=__version__,
         openapi_version=OPENAPI_VERSION,
         plugins=[plugin],
         info={"description": "An offline mirror of the Comfy Registry API."},

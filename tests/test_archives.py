@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from bundles import (
+
+from extensions import db
+from models import Node, NodeVersion
+from tests.bundles import (
     UPSTREAM_URL,
     archive_bytes,
     download_urls,
@@ -20,10 +23,7 @@ from bundles import (
     upstream_version,
     write_bundle,
 )
-from dumps import dump, node, version, write
-
-from extensions import db
-from models import Node, NodeVersion
+from tests.dumps import dump, node, version, write
 
 ONE_YEAR = 31536000
 PLUS = "1.1.0+cu121"

@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from bundles import (
+
+from extensions import db
+from models import NodeVersion, NodeVersionStatus
+from services.archive_store import ArchiveStore
+from tests.bundles import (
     SEED_DATA,
     UPSTREAM_URL,
     archive_bytes,
@@ -31,11 +35,7 @@ from bundles import (
     write_bundle,
     write_manifest,
 )
-from dumps import dump, node, write
-
-from extensions import db
-from models import NodeVersion, NodeVersionStatus
-from services.archive_store import ArchiveStore
+from tests.dumps import dump, node, write
 
 NODE_ID_RULE = "Not a valid node id"
 

@@ -2,8 +2,9 @@
 operator may restrict which origins are allowed."""
 
 import pytest
-from bundles import import_into, mirror_app, write_bundle
-from dumps import dump, node, version
+
+from tests.bundles import import_into, mirror_app, write_bundle
+from tests.dumps import dump, node, version
 
 COMFYUI = "http://127.0.0.1:8188"
 ALLOWED = "http://allowed.test"

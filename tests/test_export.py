@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from dumps import dump, node, version, write
 
 from app import create_app
 from extensions import db
 from models import Node, NodeVersion
+from tests.dumps import dump, node, version, write
 
 SEED_DUMP = Path(__file__).resolve().parent.parent / "seed_data" / "sample-registry.json"
 GZIP_MAGIC = b"\x1f\x8b"

@@ -3,17 +3,20 @@
 Refused dumps are in test_import_validation.py; export round trips in test_export.py.
 """
 
+import itertools
 import json
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from dumps import dump, import_dump, node, version, write
 
+import services.import_writer
 from app import create_app
 from extensions import db
 from models import ImportRecord, Node, NodeVersion, Publisher
+from tests.dumps import dump, import_dump, node, version, write
 
 SEED_DUMP = Path(__file__).resolve().parent.parent / "seed_data" / "sample-registry.json"
 NOTHING_CHANGED = "nothing changed"
@@ -496,3 +499,24 @@ def test_seed_skips_a_mirror_that_holds_data(app, runner, tmp_path, first):
     assert result.exit_code == 0, result.output
     assert "skipped" in result.output
     assert data_tables(app) == before
+
+
+def test_changed_nodes_are_stamped_when_the_writing_ends_not_when_it_began(
+    app, runner, tmp_path, monkeypatch
+):
+    # A sync asks for nodes changed after its own start; an import's changes become visible at
+    # its commit, so their stamp must come from the end of the writing.
+    clock = (datetime(2026, 1, 1) + timedelta(minutes=n) for n in itertools.count())
+    handed_out = []
+
+    def ticking():
+        handed_out.append(next(clock))
+        return handed_out[-1]
+
+    monkeypatch.setattr(services.import_writer, "utcnow", ticking)
+    result = import_dump(runner, tmp_path, dump(node("late-pack", version("1.0.0"))))
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        stamp = db.session.execute(sa.select(Node.changed_at)).scalar_one()
+    assert len(handed_out) >= 2
+    assert stamp == handed_out[-1]

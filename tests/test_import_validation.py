@@ -5,9 +5,9 @@ import json
 
 import pytest
 import sqlalchemy as sa
-from dumps import dump, node, version, write
 
 from extensions import db
+from tests.dumps import dump, node, version, write
 
 REFUSED = "Import refused; the mirror is unchanged:"
 VERSION_ID = "11111111-1111-4111-8111-111111111111"

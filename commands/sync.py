@@ -1,0 +1,205 @@
+"""`flask mirror sync`: a thin wrapper around services/sync.py."""
+
+import os
+import sys
+
+import click
+from flask import current_app
+from marshmallow import ValidationError
+
+from commands.group import ProgressBars, archive_store, mirror, refuse
+from extensions import db
+from schemas.fields import UTCDateTime
+from schemas.rules import is_node_id
+from services.sync import PUBLIC_REGISTRY, SyncFailed, SyncRequest, normalize_upstream, run_sync
+from services.upstream_client import ClientSettings
+
+
+def _upstream(ctx, param, value: str) -> str:
+    try:
+        return normalize_upstream(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _since(ctx, param, value: str | None):
+    if value is None:
+        return None
+    try:
+        return UTCDateTime().deserialize(value)
+    except ValidationError:
+        raise click.BadParameter(
+            f"{value!r} is not an RFC 3339 date-time such as 2026-11-30T12:00:00Z."
+        ) from None
+
+
+def read_nodes_file(path: str) -> list[str]:
+    """Node ids from a file: one per line; blank lines and # comments ignored."""
+    node_ids, problems = [], []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            node_id = line.split("#", 1)[0].strip()
+            if not node_id:
+                continue
+            if is_node_id(node_id):
+                node_ids.append(node_id)
+            else:
+                problems.append(f"{path}:{number}: {node_id!r} is not a node id.")
+    if problems:
+        refuse("Sync refused; nothing was contacted:", problems)
+    return node_ids
+
+
+class _Reporter:
+    """Progress bars on a terminal; one log line per page and per tenth of the work otherwise."""
+
+    def __init__(self) -> None:
+        self.terminal = sys.stderr.isatty()
+        self.bars = ProgressBars()
+
+    def log(self, line: str) -> None:
+        if not self.terminal:
+            click.echo(line, err=True)
+
+    def phase(self, label: str, length: int):
+        return self.bars(label, length)
+
+
+@mirror.command("sync")
+@click.option(
+    "--upstream",
+    required=True,
+    metavar="URL",
+    callback=_upstream,
+    help=f"The registry to copy: the public Comfy Registry is {PUBLIC_REGISTRY}; another "
+    "instance of this mirror works too. Required: nothing is contacted unless named here.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Write a bundle folder here (for `flask mirror import` on an offline mirror) instead "
+    "of changing this mirror. Work goes to OUT.partial first; OUT appears only when complete.",
+)
+@click.option(
+    "--with-archives",
+    is_flag=True,
+    help="Also download each version's archive (not for Deleted or Banned versions).",
+)
+@click.option(
+    "--since",
+    metavar="TIMESTAMP",
+    callback=_since,
+    help="Only nodes changed after this RFC 3339 time. Default: since the last sync from the "
+    "same upstream recorded in this mirror began (none recorded: everything).",
+)
+@click.option("--full", is_flag=True, help="Fetch every node, whatever the last sync was.")
+@click.option("--node", "node_ids", multiple=True, metavar="ID", help="Only this node (repeat).")
+@click.option(
+    "--nodes-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Only the node ids in this file: one per line, # starts a comment.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 32),
+    default=4,
+    show_default=True,
+    help="Requests in flight at once (version lists and downloads).",
+)
+@click.option(
+    "--connect-timeout",
+    type=click.FloatRange(min=0.01),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for a connection to the upstream.",
+)
+@click.option(
+    "--read-timeout",
+    type=click.FloatRange(min=0.01),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for the upstream to answer or send more of an answer.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 20),
+    default=5,
+    show_default=True,
+    help="Retries of a request after a connection error, timeout, 429 or 5xx.",
+)
+@click.option(
+    "--backoff",
+    type=click.FloatRange(min=0),
+    default=0.5,
+    show_default=True,
+    help="Seconds before a retry, doubling each time (at most 30; Retry-After wins, up to 60).",
+)
+@click.option(
+    "--work-dir",
+    type=click.Path(file_okay=False),
+    help="Where a sync into this mirror keeps unfinished work (default: INSTANCE/sync).",
+)
+def sync_command(**options) -> None:
+    """Copy an upstream registry's nodes, versions and publishers through its public read API.
+
+    Without --out, the result is imported into this mirror as one import (all or nothing).
+    With --out, a bundle is written instead and this mirror is left alone.
+
+    By default a sync is incremental: it asks for the nodes changed since the last sync from
+    the same upstream began (--since TIMESTAMP to choose, --full for everything). --node and
+    --nodes-file limit a sync to some nodes (fetched in full unless --since is given).
+
+    An interrupted sync resumes when run again with the same options: archives it finished are
+    re-hashed, not downloaded again.
+    """
+    if options["since"] is not None and options["full"]:
+        refuse("Sync refused:", ["--since and --full contradict each other: choose one."])
+    node_ids = list(options["node_ids"])
+    bad = [node_id for node_id in node_ids if not is_node_id(node_id)]
+    if bad:
+        refuse("Sync refused; nothing was contacted:", [f"{n!r} is not a node id." for n in bad])
+    if options["nodes_file"]:
+        node_ids += read_nodes_file(options["nodes_file"])
+    request = SyncRequest(
+        upstream=options["upstream"],
+        out=options["out"],
+        with_archives=options["with_archives"],
+        since=options["since"],
+        full=options["full"],
+        node_ids=tuple(node_ids),
+        settings=ClientSettings(
+            connect_timeout=options["connect_timeout"],
+            read_timeout=options["read_timeout"],
+            retries=options["retries"],
+            backoff=options["backoff"],
+            jobs=options["jobs"],
+        ),
+        work_dir=options["work_dir"] or os.path.join(current_app.instance_path, "sync"),
+    )
+    reporter = _Reporter()
+    try:
+        outcome = run_sync(
+            db.session,
+            archive_store(),
+            request,
+            reporter.log,
+            reporter.phase,
+            import_progress=reporter.bars,
+        )
+    except SyncFailed as exc:
+        reporter.bars.close()
+        unchanged = "no bundle was written" if request.out else "the mirror is unchanged"
+        refuse(f"Sync from {request.upstream} failed; {unchanged}:", exc.problems)
+    except KeyboardInterrupt:
+        reporter.bars.close()
+        refuse("Sync interrupted; run the same command again to resume.", [])
+    reporter.bars.close()
+    click.echo(f"Synced {outcome.upstream} ({outcome.mode}).")
+    for line in outcome.lines():
+        click.echo(f"  {line}")
+    if outcome.bundle is not None:
+        click.echo(f"Wrote the bundle {outcome.bundle}; load it with `flask mirror import`.")
+    else:
+        click.echo("Imported into this mirror:")
+        for line in outcome.imported.lines():
+            click.echo(f"  {line}")

@@ -1,0 +1,132 @@
+"""`flask mirror verify` and `flask mirror status`: check, repair and describe the mirror."""
+
+import math
+import sys
+
+import click
+import orjson
+
+from commands.group import ProgressBars, archive_store, mirror, refuse
+from extensions import db
+from schemas.status import StatusSchema
+from services.dump_reader import DumpRejected
+from services.repair import repair_mirror
+from services.status import mirror_status
+from services.verify import VerifyReport, verify_mirror
+
+SIZE_UNITS = ("KB", "MB", "GB", "TB")
+
+
+@mirror.command("verify")
+@click.option(
+    "--repair",
+    "bundle",
+    metavar="FROM_BUNDLE",
+    type=click.Path(exists=True),
+    help="Fix what is found: restore archives from this bundle (a folder or .tar), remove "
+    "orphan archives and stale staging folders, recompute derived data; then verify again.",
+)
+def verify_command(bundle: str | None) -> None:
+    """Check the whole mirror and list every problem; exit non-zero if there is any.
+
+    Checks the database's own integrity (SQLite), that every archive a version records is
+    stored with its recorded size and sha256 (each archive is hashed), that no archive file or
+    staging folder is left over, and that each node's latest_version and each version's
+    stored JSON match the stored fields.
+
+    With --repair FROM_BUNDLE the bundle is verified whole first (nothing changes if it is
+    damaged); archives are restored from its archives with the recorded sha256. Repair while
+    no import or sync runs: their staging folders, and archives they store just before they
+    commit, would look stale and be removed.
+    """
+    bars = ProgressBars()
+    store = archive_store()
+    if bundle is None:
+        report = verify_mirror(db.session, store, bars)
+        bars.close()
+        echo_report(report)
+        sys.exit(0 if report.ok else 1)
+    try:
+        repair = repair_mirror(db.session, store, bundle, bars)
+    except DumpRejected as exc:
+        bars.close()
+        refuse("Repair refused; the mirror is unchanged:", exc.problems)
+    bars.close()
+    if repair.before.ok:
+        click.echo("Nothing to repair.")
+    for heading, lines in (("Repaired:", repair.repaired), ("Not repaired:", repair.not_repaired)):
+        if lines:
+            click.echo(heading)
+            for line in lines:
+                click.echo(f"  {line}")
+    click.echo("After the repair:")
+    echo_report(repair.after)
+    sys.exit(0 if repair.after.ok else 1)
+
+
+def echo_report(report: VerifyReport) -> None:
+    """Print a verification: each problem grouped by kind, then what was checked and counts."""
+    checked = (
+        f"{report.nodes} nodes, {report.versions} versions and {report.archives} archives "
+        f"of {byte_size(report.archive_bytes)} checked; database integrity: {report.integrity}"
+    )
+    for kind, problems in report.by_kind().items():
+        click.echo(f"{kind.capitalize()} ({len(problems)}):")
+        for problem in problems:
+            click.echo(f"  {problem}")
+    if report.warnings:
+        click.echo(f"Not part of the archive store, left alone ({len(report.warnings)}):")
+        for warning in report.warnings:
+            click.echo(f"  {warning}")
+    if report.ok:
+        click.echo(f"No problems: {checked}.")
+        return
+    counts = ", ".join(f"{kind} {len(found)}" for kind, found in report.by_kind().items())
+    click.echo(f"{checked}.")
+    found = len(report.problems)
+    click.echo(f"{found} problem{'' if found == 1 else 's'}: {counts}.")
+
+
+@mirror.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON document GET /status sends.")
+def status_command(as_json: bool) -> None:
+    """Show what the mirror holds, when it was last imported and synced, and its version."""
+    document = StatusSchema().dump(mirror_status(db.session))
+    if as_json:
+        click.echo(orjson.dumps(document).decode())
+        return
+    statuses = ", ".join(
+        f"{status.removeprefix('NodeVersionStatus')} {count}"
+        for status, count in document["versions_by_status"].items()
+    )
+    archives = document["archives"]
+    click.echo(f"Comfy Registry Mirror {document['software_version']}")
+    click.echo(f"Nodes: {document['nodes']}")
+    click.echo(f"Versions: {document['versions']} ({statuses})")
+    click.echo(
+        f"Archives: {archives['stored']} stored, {byte_size(archives['bytes'], exact=True)}, "
+        f"for {archives['versions']} versions"
+    )
+    click.echo(f"Newest createdAt: {document['newest_created_at'] or 'none'}")
+    click.echo(f"Last import: {describe_record(document['last_import'], 'import')}")
+    click.echo(f"Last sync: {describe_record(document['last_sync'], 'sync')}")
+
+
+def describe_record(record: dict | None, usual_kind: str) -> str:
+    """An import or sync record in one line, naming its kind when it is not the usual one."""
+    if record is None:
+        return "never"
+    kind = f" ({record['kind']})" if record["kind"] != usual_kind else ""
+    replace = " (replace)" if record["replace"] else ""
+    origin = record["origin"] or "no origin recorded"
+    sources = ", ".join(record["sources"])
+    return f"{record['finished_at']}{kind}{replace} from {origin}; sources: {sources}"
+
+
+def byte_size(size: int, exact: bool = False) -> str:
+    """A size as people read it (241.4 KB), with the exact bytes too if asked."""
+    if size < 1000:
+        return f"{size} bytes"
+    power = min(int(math.log10(size)) // 3, len(SIZE_UNITS))
+    shown = f"{size / 1000**power:.1f} {SIZE_UNITS[power - 1]}"
+    return f"{shown} ({size} bytes)" if exact else shown

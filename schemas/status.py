@@ -1,0 +1,86 @@
+"""The mirror's status document: what GET /status and `flask mirror status --json` send."""
+
+from marshmallow import fields
+
+from schemas.base import WireSchema
+from schemas.fields import UTCDateTime
+
+
+class ImportStatusSchema(WireSchema):
+    """One committed import or sync, from its import record."""
+
+    kind = fields.String(
+        required=True,
+        metadata={
+            "description": '"import" (flask mirror import or seed), or "sync" or "sync-nodes" '
+            "(flask mirror sync of the whole registry or of some nodes)"
+        },
+    )
+    origin = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Where the data came from: an upstream's URL, a dump's source"},
+    )
+    sources = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "The dumps, bundles or URLs it read"},
+    )
+    replace = fields.Boolean(
+        required=True, metadata={"description": "Whether it made the mirror equal to its sources"}
+    )
+    started_at = UTCDateTime(
+        required=True, allow_none=True, metadata={"description": "When the work began"}
+    )
+    finished_at = UTCDateTime(required=True, metadata={"description": "When it committed"})
+
+
+class ArchivesStatusSchema(WireSchema):
+    """The node archives the mirror stores."""
+
+    versions = fields.Integer(
+        required=True, metadata={"description": "Versions whose archive is mirrored"}
+    )
+    stored = fields.Integer(
+        required=True,
+        metadata={"description": "Distinct archives stored (identical archives are stored once)"},
+    )
+    bytes = fields.Integer(
+        required=True, metadata={"description": "Total size of the stored archives"}
+    )
+
+
+class StatusSchema(WireSchema):
+    """What the mirror holds, how fresh it is, and which software serves it."""
+
+    software_version = fields.String(
+        required=True, metadata={"description": "The mirror software's version"}
+    )
+    nodes = fields.Integer(required=True, metadata={"description": "Nodes mirrored"})
+    versions = fields.Integer(
+        required=True, metadata={"description": "Versions mirrored, in every status"}
+    )
+    versions_by_status = fields.Dict(
+        required=True,
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "Versions per NodeVersionStatus, every status listed"},
+    )
+    archives = fields.Nested(ArchivesStatusSchema, required=True)
+    newest_created_at = UTCDateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The newest createdAt of any mirrored version"},
+    )
+    last_import = fields.Nested(
+        ImportStatusSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The import (flask mirror import or seed) that finished last"},
+    )
+    last_sync = fields.Nested(
+        ImportStatusSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The sync from an upstream registry that finished last"},
+    )

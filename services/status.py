@@ -1,0 +1,70 @@
+"""What the mirror holds and where it came from, for GET /status and `flask mirror status`.
+
+Aggregate queries only, most of them answered from indexes: no file is read or hashed.
+"""
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from models import ImportRecord, Node, NodeVersion, NodeVersionStatus
+from version import __version__
+
+# ImportRecord.kind of `flask mirror import`/`seed`; `flask mirror sync` records kinds that
+# start "sync" ("sync", or "sync-nodes" when limited to some nodes).
+IMPORT_KIND = "import"
+SYNC_KINDS = "sync"
+
+
+def mirror_status(session: Session) -> dict[str, Any]:
+    """Counts of nodes, versions and archives, the newest data, the last import and sync."""
+    by_status = dict.fromkeys(NodeVersionStatus, 0)
+    counts = sa.select(NodeVersion.status, sa.func.count()).group_by(NodeVersion.status)
+    by_status.update(session.execute(counts).all())
+    return {
+        "software_version": __version__,
+        "nodes": session.scalar(sa.select(sa.func.count()).select_from(Node)),
+        "versions": sum(by_status.values()),
+        "versions_by_status": {status.value: count for status, count in by_status.items()},
+        "archives": archive_figures(session),
+        "newest_created_at": session.scalar(sa.select(sa.func.max(NodeVersion.created_at))),
+        "last_import": last_record(session, ImportRecord.kind == IMPORT_KIND),
+        "last_sync": last_record(session, ImportRecord.kind.startswith(SYNC_KINDS)),
+    }
+
+
+def archive_figures(session: Session) -> dict[str, int]:
+    """Versions with an archive, distinct stored archives, and those archives' total bytes."""
+    digest = NodeVersion.archive_sha256
+    with_archive = session.scalar(sa.select(sa.func.count(digest)))
+    # Identical archives are stored once: count each digest, and its size, once.
+    stored = (
+        sa.select(sa.func.max(NodeVersion.archive_size).label("size"))
+        .where(digest.is_not(None))
+        .group_by(digest)
+        .subquery()
+    )
+    count, total = session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(stored.c.size), 0))
+    ).one()
+    return {"versions": with_archive, "stored": count, "bytes": int(total)}
+
+
+def last_record(session: Session, condition: sa.ColumnElement[bool]) -> ImportRecord | None:
+    """The import record meeting `condition` that finished last."""
+    return session.scalars(
+        sa.select(ImportRecord)
+        .where(condition)
+        .order_by(ImportRecord.finished_at.desc(), ImportRecord.id.desc())
+        .limit(1)
+    ).first()
+
+
+def data_generation(session: Session) -> tuple[int | None, datetime | None]:
+    """Changes whenever an import or sync commits: the newest import record's id and time."""
+    row = session.execute(
+        sa.select(sa.func.max(ImportRecord.id), sa.func.max(ImportRecord.finished_at))
+    ).one()
+    return tuple(row)

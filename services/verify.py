@@ -1,0 +1,285 @@
+"""Checking the whole mirror: the database, the archives and the data derived on import."""
+
+import hashlib
+import os
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from itertools import groupby
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from models import Base, Node, NodeVersion
+from services.archive_store import COPY_CHUNK, ArchiveStore
+from services.import_writer import CHUNK, latest_version, serialize_version
+
+Progress = Callable[[str, int], Callable[[int], None]]
+
+# Kinds of problem, in the order a report lists them.
+INTEGRITY = "database integrity"
+MISSING = "missing archives"
+CORRUPT = "corrupt archives"
+ARCHIVE_RECORDS = "archive records"
+ORPHAN = "orphan archive files"
+STAGING = "stale staging folders"
+LATEST = "inconsistent latest versions"
+SERIALIZED = "inconsistent serialized versions"
+KINDS = (INTEGRITY, MISSING, CORRUPT, ARCHIVE_RECORDS, ORPHAN, STAGING, LATEST, SERIALIZED)
+
+_PREFIX_FOLDER = re.compile(r"[0-9a-f]{2}")
+_ARCHIVE_FILE = re.compile(r"([0-9a-f]{64})\.zip")
+_STAGING_PREFIX = ".staging-"
+# Versions named in one line about an archive many versions share.
+NAMED_VERSIONS = 3
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the mirror: what it concerns, and what is wrong with it."""
+
+    kind: str
+    subject: str
+    detail: str
+    # What a repair acts on: an archive's sha256, a path, a node key or a version id.
+    target: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.detail}"
+
+
+@dataclass
+class VerifyReport:
+    """What a verification checked and found."""
+
+    problems: list[Problem] = field(default_factory=list)
+    # Things worth a look that are not the mirror's own, so never removed (e.g. lost+found).
+    warnings: list[str] = field(default_factory=list)
+    integrity: str = "not run"
+    nodes: int = 0
+    versions: int = 0
+    archives: int = 0
+    archive_bytes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Whether nothing is wrong."""
+        return not self.problems
+
+    def add(self, kind: str, subject: str, detail: str, target: str | None = None) -> None:
+        """Record a problem."""
+        self.problems.append(Problem(kind, subject, detail, target))
+
+    def by_kind(self) -> dict[str, list[Problem]]:
+        """The problems grouped by kind, in report order, leaving out kinds without any."""
+        grouped = {kind: [p for p in self.problems if p.kind == kind] for kind in KINDS}
+        return {kind: problems for kind, problems in grouped.items() if problems}
+
+
+def verify_mirror(
+    session: Session, store: ArchiveStore, progress: Progress | None = None, own: str = ""
+) -> VerifyReport:
+    """Run every check; `own` is a staging folder of the caller's, not reported as stale."""
+    report = VerifyReport()
+    check_database(session, report)
+    check_archives(session, store, report, progress)
+    check_archive_directory(session, store, report, own)
+    check_derived_data(session, report, progress)
+    return report
+
+
+def check_database(session: Session, report: VerifyReport) -> None:
+    """SQLite's own integrity and foreign-key checks; on other backends, skipped and said so."""
+    backend = session.get_bind().dialect.name
+    if backend != "sqlite":
+        report.integrity = f"skipped (no integrity check for {backend})"
+        return
+    found = len(report.problems)
+    messages = [row[0] for row in session.execute(sa.text("PRAGMA integrity_check"))]
+    if messages != ["ok"]:
+        for message in messages:
+            report.add(INTEGRITY, "database", message)
+    for table, rowid, parent, fk_index in session.execute(sa.text("PRAGMA foreign_key_check")):
+        quoted = session.get_bind().dialect.identifier_preparer.quote(table)
+        keys = session.execute(sa.text(f"PRAGMA foreign_key_list({quoted})")).all()
+        column = next((key[3] for key in keys if key[0] == fk_index), "?")
+        subject, value = _row_identity(session, table, rowid, column)
+        report.add(INTEGRITY, subject, f"{column} {value!r} names no row of {parent}")
+    report.integrity = "ok" if len(report.problems) == found else "failed"
+
+
+def _row_identity(session: Session, table_name: str, rowid: int, column: str) -> tuple[str, object]:
+    """How to name a row a foreign-key check found, and the value of its bad column."""
+    table = Base.metadata.tables.get(table_name)
+    if table is None or rowid is None or column not in table.c:
+        return f"{table_name} row {rowid}", None
+    row = (
+        session.execute(sa.select(table).where(sa.literal_column("rowid") == rowid))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return f"{table_name} row {rowid}", None
+    if table is NodeVersion.__table__:
+        name = f"{row['node_id']} {row['version']}"
+    else:
+        name = ", ".join(str(row[c.name]) for c in table.primary_key.columns)
+    return f"{table_name} {name}", row[column]
+
+
+def check_archives(
+    session: Session, store: ArchiveStore, report: VerifyReport, progress: Progress | None = None
+) -> None:
+    """Every archive a version records is stored with the recorded size and sha256."""
+    digest = NodeVersion.archive_sha256
+    total = session.scalar(sa.select(sa.func.count(sa.distinct(digest))))
+    step = progress("Hashing archives", total) if progress else None
+    rows = session.execute(
+        sa.select(digest, NodeVersion.archive_size, NodeVersion.node_id, NodeVersion.version)
+        .where(digest.is_not(None))
+        .order_by(digest)
+        .execution_options(yield_per=CHUNK)
+    )
+    for sha256, versions in groupby(rows, key=lambda row: row.archive_sha256):
+        _check_archive(store, sha256, list(versions), report)
+        if step is not None:
+            step(1)
+
+
+def _check_archive(store: ArchiveStore, sha256: str, versions: list, report: VerifyReport) -> None:
+    names = _version_names(versions)
+    try:
+        path = store.path_for(sha256)
+    except ValueError:
+        report.add(ARCHIVE_RECORDS, names, f"archive_sha256 {sha256!r} is not a sha256 digest")
+        return
+    relative = os.path.relpath(path, store.root)
+    recorded = sorted({row.archive_size for row in versions}, key=lambda size: size or 0)
+    recorded_text = " or ".join(str(size) for size in recorded)
+    if not os.path.isfile(path):
+        report.add(MISSING, names, f"archive {relative} is missing", sha256)
+        return
+    size, actual = _hash_file(path)
+    report.archives += 1
+    report.archive_bytes += size
+    if actual != sha256 and size not in recorded:
+        detail = f"archive {relative} is {size} bytes, the database records {recorded_text}"
+        report.add(CORRUPT, names, detail, sha256)
+    elif actual != sha256:
+        detail = f"archive {relative} has the recorded size but sha256 {actual}"
+        report.add(CORRUPT, names, detail, sha256)
+    elif recorded != [size]:
+        detail = (
+            f"the database records {recorded_text} bytes for archive {relative}, "
+            f"which matches its sha256 and is {size} bytes"
+        )
+        report.add(ARCHIVE_RECORDS, names, detail, sha256)
+
+
+def _version_names(versions: list) -> str:
+    names = [f"{row.node_id} {row.version}" for row in versions[:NAMED_VERSIONS]]
+    if len(versions) > NAMED_VERSIONS:
+        names.append(f"and {len(versions) - NAMED_VERSIONS} more versions")
+    return ", ".join(names)
+
+
+def _hash_file(path: str) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as stream:
+        while chunk := stream.read(COPY_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def check_archive_directory(
+    session: Session, store: ArchiveStore, report: VerifyReport, own: str = ""
+) -> None:
+    """Archive files no version refers to, and staging folders imports left behind."""
+    if not os.path.isdir(store.root):
+        return
+    for entry in sorted(os.scandir(store.root), key=lambda entry: entry.name):
+        is_folder = entry.is_dir(follow_symlinks=False)
+        if is_folder and entry.name.startswith(_STAGING_PREFIX):
+            if entry.path != own:
+                detail = "a staging folder an import or repair left behind"
+                report.add(STAGING, entry.name, detail, entry.path)
+        elif is_folder and _PREFIX_FOLDER.fullmatch(entry.name):
+            _check_prefix_folder(session, store, entry.name, report)
+        else:
+            report.warnings.append(entry.name)
+
+
+def _check_prefix_folder(
+    session: Session, store: ArchiveStore, prefix: str, report: VerifyReport
+) -> None:
+    # One folder's digests at a time: memory stays small however many archives are stored.
+    digest = NodeVersion.archive_sha256
+    referenced = set(
+        session.scalars(
+            sa.select(digest).distinct().where(digest.between(prefix + "0" * 62, prefix + "f" * 62))
+        )
+    )
+    folder = os.path.join(store.root, prefix)
+    for entry in sorted(os.scandir(folder), key=lambda entry: entry.name):
+        relative = f"{prefix}/{entry.name}"
+        match = _ARCHIVE_FILE.fullmatch(entry.name)
+        if not (entry.is_file(follow_symlinks=False) and match and match[1].startswith(prefix)):
+            report.warnings.append(relative)
+        elif match[1] not in referenced:
+            report.add(ORPHAN, relative, "no version refers to this archive", entry.path)
+
+
+def check_derived_data(
+    session: Session, report: VerifyReport, progress: Progress | None = None
+) -> None:
+    """Each node's latest_version and each version's serialized JSON match the stored fields."""
+    nodes = session.execute(
+        sa.select(Node.normalized_id, Node.id, Node.latest_version).order_by(Node.normalized_id)
+    ).all()
+    total = session.scalar(sa.select(sa.func.count()).select_from(NodeVersion))
+    step = progress("Checking derived data", total) if progress else None
+    report.nodes = len(nodes)
+    for start in range(0, len(nodes), CHUNK):
+        chunk = nodes[start : start + CHUNK]
+        statuses: dict[str, dict] = defaultdict(dict)
+        for record in _version_records(session, [key for key, _, _ in chunk]):
+            statuses[record["node_normalized_id"]][record["version"]] = record["status"]
+            report.versions += 1
+            expected = serialize_version(record)
+            if record["serialized"] != expected:
+                detail = _serialized_difference(record["serialized"], expected)
+                name = f"{record['node_id']} {record['version']}"
+                report.add(SERIALIZED, name, detail, record["id"])
+            if step is not None:
+                step(1)
+        for key, node_id, stored in chunk:
+            expected = latest_version(statuses.get(key, {}))
+            if stored != expected:
+                detail = f"latest_version is {stored!r}; its versions make it {expected!r}"
+                report.add(LATEST, node_id, detail, key)
+
+
+def _version_records(session: Session, node_keys: list[str]) -> Iterable[dict]:
+    table = NodeVersion.__table__
+    query = sa.select(table).where(table.c.node_normalized_id.in_(node_keys))
+    for row in session.execute(query).mappings():
+        yield dict(row)
+
+
+def _serialized_difference(stored: str, expected: str) -> str:
+    """Which fields of a stored serialized version differ from its columns."""
+    try:
+        document = orjson.loads(stored)
+    except orjson.JSONDecodeError:
+        return "serialized is not valid JSON"
+    if not isinstance(document, dict):
+        return "serialized is not a JSON object"
+    wanted = orjson.loads(expected)
+    keys = sorted(k for k in document.keys() | wanted.keys() if document.get(k) != wanted.get(k))
+    if not keys:
+        return "serialized is formatted differently from what the mirror writes"
+    return f"serialized differs from its stored fields in {', '.join(keys)}"
