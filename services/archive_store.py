@@ -12,6 +12,17 @@ from typing import BinaryIO
 COPY_CHUNK = 1024 * 1024
 
 
+def file_digest(path: str) -> tuple[str, int]:
+    """A file's sha256 (hex) and size, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(COPY_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
 @dataclass
 class StagedArchive:
     """An archive copied into the staging area and verified, waiting for its import to commit."""

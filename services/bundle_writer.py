@@ -1,6 +1,5 @@
 """Writing the whole mirror as a bundle: a dump, the stored archives, and a manifest of digests."""
 
-import hashlib
 import os
 import shutil
 import tarfile
@@ -14,20 +13,12 @@ from sqlalchemy.orm import Session
 
 from models import NodeVersion
 from schemas.bundle import BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION
-from services.archive_store import ArchiveStore
+from services.archive_store import ArchiveStore, file_digest
 from services.bundle_reader import MANIFEST
 from services.dump_reader import DumpRejected
 from services.exporter import build_dump, write_dump
 
 DUMP_NAME = "dump.json.gz"
-
-
-def _digest(path: str) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest(), os.path.getsize(path)
 
 
 def write_bundle(
@@ -54,14 +45,14 @@ def write_bundle(
     work = tempfile.mkdtemp(prefix=".bundle-", dir=parent)
     try:
         write_dump(build_dump(session, step), os.path.join(work, DUMP_NAME))
-        dump_sha, dump_size = _digest(os.path.join(work, DUMP_NAME))
+        dump_sha, dump_size = file_digest(os.path.join(work, DUMP_NAME))
         archives = []
         for row in rows:
             relative = f"archives/{row.node_id}/{row.version}.zip"
             target = os.path.join(work, relative)
             os.makedirs(os.path.dirname(target), exist_ok=True)
             shutil.copyfile(store.path_for(row.archive_sha256), target)
-            sha, size = _digest(target)
+            sha, size = file_digest(target)
             archives.append(
                 {
                     "node_id": row.node_id,

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from models import NodeVersion, NodeVersionStatus, pair_key
-from services.archive_store import ArchiveStore
-from services.sync_work import SyncWork, file_digest
+from services.archive_store import ArchiveStore, file_digest
+from services.sync_work import SyncWork
 from services.upstream_client import UpstreamClient, UpstreamError
 
 ARCHIVED_STATUSES = frozenset(

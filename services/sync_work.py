@@ -13,7 +13,6 @@ These three are removed once the bundle is in place; the bundle reader ignores u
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import shutil
 import tempfile
@@ -23,6 +22,7 @@ from marshmallow import ValidationError
 
 from schemas.bundle import BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, BundleManifestSchema
 from schemas.errors import flatten_messages
+from services.archive_store import file_digest
 from services.bundle_reader import MANIFEST, safe_member_path
 from services.exporter import write_dump
 
@@ -61,15 +61,6 @@ def write_json_atomically(path: str, document) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
-
-
-def file_digest(path: str) -> tuple[str, int]:
-    """A file's sha256 and size."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest(), os.path.getsize(path)
 
 
 class SyncWork:

@@ -1,6 +1,5 @@
 """Checking the whole mirror: the database, the archives and the data derived on import."""
 
-import hashlib
 import os
 import re
 from collections import defaultdict
@@ -13,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from models import Base, Node, NodeVersion
-from services.archive_store import COPY_CHUNK, ArchiveStore
+from services.archive_store import ArchiveStore, file_digest
 from services.import_writer import CHUNK, latest_version, serialize_version
 
 Progress = Callable[[str, int], Callable[[int], None]]
@@ -161,7 +160,7 @@ def _check_archive(store: ArchiveStore, sha256: str, versions: list, report: Ver
     if not os.path.isfile(path):
         report.add(MISSING, names, f"archive {relative} is missing", sha256)
         return
-    size, actual = _hash_file(path)
+    actual, size = file_digest(path)
     report.archives += 1
     report.archive_bytes += size
     if actual != sha256 and size not in recorded:
@@ -183,16 +182,6 @@ def _version_names(versions: list) -> str:
     if len(versions) > NAMED_VERSIONS:
         names.append(f"and {len(versions) - NAMED_VERSIONS} more versions")
     return ", ".join(names)
-
-
-def _hash_file(path: str) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as stream:
-        while chunk := stream.read(COPY_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
 
 
 def check_archive_directory(
