@@ -4,9 +4,8 @@ import gzip
 import json
 
 import pytest
-import sqlalchemy as sa
 
-from extensions import db
+from tests.bundles import table_contents
 from tests.dumps import dump, node, version, write
 
 REFUSED = "Import refused; the mirror is unchanged:"
@@ -15,16 +14,6 @@ NODE_ID_RULE = (
     "Not a valid node id: 1-100 letters, digits, '.', '_' or '-', "
     "starting and ending with a letter or digit."
 )
-
-
-def table_contents(app) -> dict[str, list[tuple]]:
-    """Every row of every table, in primary-key order: the whole state of the mirror."""
-    contents = {}
-    with app.app_context():
-        for table in db.metadata.sorted_tables:
-            query = sa.select(table).order_by(*table.primary_key.columns)
-            contents[table.name] = [tuple(row) for row in db.session.execute(query)]
-    return contents
 
 
 def import_paths(runner, *paths):
