@@ -1,0 +1,50 @@
+"""Look-ups by ComfyUI node class, which the mirror cannot answer: dumps carry no such index.
+
+The frontend calls GET /comfy-nodes/{comfyNodeName}/node to find which pack provides a node
+class. Upstream builds that index by extracting every archive; the dump format carries none, so
+the mirror answers each such look-up with a clear 404 rather than a generic "no such URL".
+"""
+
+from flask import Blueprint
+from werkzeug.exceptions import NotFound
+
+from blueprints.registry import SERVER_ERROR, error, path_parameter
+from services.openapi import documented
+
+bp = Blueprint("comfy_nodes", __name__)
+
+NO_INDEX = "This mirror holds no index of ComfyUI node classes (dumps and bundles carry none)"
+
+
+@bp.get("/comfy-nodes/<comfyNodeName>/node")
+@documented(
+    "get",
+    operationId="GetNodeByComfyNodeName",
+    tags=["Registry"],
+    parameters=[path_parameter("comfyNodeName", "The name of the ComfyUI node")],
+    responses={
+        "404": error("No node found containing the specified ComfyUI node name"),
+        "500": SERVER_ERROR,
+    },
+)
+def get_node_by_comfy_node_name(comfyNodeName: str):
+    """Retrieve a node by ComfyUI node name"""
+    raise NotFound(f"{NO_INDEX}, so it cannot say which pack provides {comfyNodeName!r}.")
+
+
+@bp.get("/nodes/<nodeId>/versions/<version>/comfy-nodes")
+@documented(
+    "get",
+    operationId="ListComfyNodes",
+    tags=["Registry"],
+    parameters=[
+        path_parameter("nodeId", "The node's id"),
+        path_parameter("version", "The version string"),
+        {"in": "query", "name": "page", "schema": {"type": "integer", "default": 1}},
+        {"in": "query", "name": "limit", "schema": {"type": "integer", "default": 10}},
+    ],
+    responses={"404": error("Version not found"), "500": SERVER_ERROR},
+)
+def list_comfy_nodes(nodeId: str, version: str):
+    """List the ComfyUI nodes of a node version"""
+    raise NotFound(f"{NO_INDEX}, so it cannot list those of {nodeId} {version}.")
