@@ -52,8 +52,9 @@ def _rows(session: Session, table: sa.Table, column: sa.Column, keys: list) -> l
     return rows
 
 
-def _same(new: dict[str, Any], old: dict[str, Any], ignore: frozenset = frozenset()) -> bool:
-    return all(old.get(key) == value for key, value in new.items() if key not in ignore)
+def _same(new: dict[str, Any], old: dict[str, Any]) -> bool:
+    """Whether a stored row already holds every value of an incoming record."""
+    return all(old.get(key) == value for key, value in new.items())
 
 
 def apply_incoming(
