@@ -9,7 +9,7 @@ from app import create_app
 from bench.dumps import write_dumps
 from bench.pairs import BenchmarkError
 from extensions import db
-from services.importer import import_dumps
+from services.imports.run import import_dumps
 
 
 def peak_rss_mb() -> float:

@@ -32,10 +32,10 @@ from bench.pairs import BenchmarkError
 from extensions import db
 from models import Node, NodeVersion
 from schemas.dump import DUMP_FORMAT, DUMP_FORMAT_VERSION
-from services.archive_store import ArchiveStore
-from services.importer import import_dumps
-from services.sync import SyncRequest, run_sync
-from services.upstream_client import ClientSettings
+from services.archives import ArchiveStore
+from services.imports.run import import_dumps
+from services.sync.client import ClientSettings
+from services.sync.run import SyncRequest, run_sync
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)

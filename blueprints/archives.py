@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, send_file
 from werkzeug.exceptions import NotFound
 
+from blueprints.openapi import documented
 from extensions import db
 from models import NodeVersion, pair_key
-from services.archive_store import ArchiveStore
-from services.openapi import documented
+from services.archives import ArchiveStore
 
 bp = Blueprint("archives", __name__)
 

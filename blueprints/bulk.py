@@ -5,12 +5,12 @@ from flask import Blueprint, current_app, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
+from blueprints.openapi import documented
 from blueprints.responses import json_response
 from extensions import db
 from schemas.bulk import BulkNodeVersionsRequestSchema
 from schemas.errors import summarize_messages
-from services.lookup import look_up_node_versions
-from services.openapi import documented
+from services.catalog.lookup import look_up_node_versions
 
 bp = Blueprint("bulk", __name__)
 _request_schema = BulkNodeVersionsRequestSchema()

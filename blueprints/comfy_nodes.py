@@ -8,8 +8,8 @@ the mirror answers each such look-up with a clear 404 rather than a generic "no 
 from flask import Blueprint
 from werkzeug.exceptions import NotFound
 
-from blueprints.registry import SERVER_ERROR, error, path_parameter
-from services.openapi import documented
+from blueprints.openapi import documented
+from blueprints.parameters import SERVER_ERROR, error, path_parameter
 
 bp = Blueprint("comfy_nodes", __name__)
 

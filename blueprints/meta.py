@@ -2,7 +2,7 @@
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from services.openapi import build_spec
+from blueprints.openapi import build_spec
 
 bp = Blueprint("meta", __name__)
 

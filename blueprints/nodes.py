@@ -1,7 +1,7 @@
 """The registry's read endpoints for nodes and their versions, as upstream's paths and shapes.
 
 Path variables carry upstream's names (nodeId, versionId) so the OpenAPI document matches.
-Choices where upstream is silent or where the mirror differs are in services/catalog.py and:
+Choices where upstream is silent or where the mirror differs are in services/catalog/queries.py and:
 - a node id in another case than the published one: GetNode answers 302 to the published id as
   upstream does (requests, used by comfy-cli and the Manager, and browsers follow it); the
   other endpoints answer directly.
@@ -16,7 +16,8 @@ import orjson
 from flask import Blueprint, request, url_for
 from werkzeug.exceptions import Forbidden, NotFound
 
-from blueprints.registry import (
+from blueprints.openapi import documented
+from blueprints.parameters import (
     BAD_REQUEST,
     SERVER_ERROR,
     error,
@@ -40,8 +41,7 @@ from schemas.pages import (
     SearchNodesQuerySchema,
     SearchNodesResponseSchema,
 )
-from services import catalog
-from services.openapi import documented
+from services.catalog import queries as catalog
 
 bp = Blueprint("nodes", __name__)
 NODE_ID = path_parameter("nodeId", "The node's id, in any case.")

@@ -3,12 +3,12 @@
 from flask import Blueprint
 from werkzeug.exceptions import NotFound
 
-from blueprints.registry import SERVER_ERROR, error, json_content, path_parameter
+from blueprints.openapi import documented
+from blueprints.parameters import SERVER_ERROR, error, json_content, path_parameter
 from blueprints.responses import json_response
 from extensions import db
 from schemas.node import PublisherSchema
-from services import catalog
-from services.openapi import documented
+from services.catalog import queries as catalog
 
 bp = Blueprint("publishers", __name__)
 

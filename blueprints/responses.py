@@ -3,7 +3,7 @@
 import orjson
 from flask import Response
 
-from services.download_urls import public_base_url, resolve_archive_urls
+from blueprints.download_urls import public_base_url, resolve_archive_urls
 
 
 def json_response(document, status: int = 200) -> Response:

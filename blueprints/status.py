@@ -4,12 +4,12 @@ import time
 
 from flask import Blueprint, current_app
 
-from blueprints.registry import SERVER_ERROR, json_content
+from blueprints.openapi import documented
+from blueprints.parameters import SERVER_ERROR, json_content
 from blueprints.responses import json_response
 from extensions import db
 from schemas.status import StatusSchema
-from services.openapi import documented
-from services.status import data_generation, mirror_status
+from services.catalog.status import data_generation, mirror_status
 
 bp = Blueprint("status", __name__)
 

@@ -2,8 +2,9 @@
 
 from commands import (
     dumps,  # noqa: F401  (registers import, export and seed)
+    status,  # noqa: F401  (registers status)
     sync,  # noqa: F401  (registers sync)
-    verify,  # noqa: F401  (registers verify and status)
+    verify,  # noqa: F401  (registers verify)
 )
 from commands.group import mirror
 

@@ -7,10 +7,10 @@ from flask import current_app
 
 from commands.group import ProgressBars, archive_store, mirror, refuse
 from extensions import db
-from services.bundle_writer import write_bundle
-from services.dump_reader import DumpRejected
-from services.exporter import build_dump, count_nodes, write_dump
-from services.importer import import_dumps
+from services.bundles.writer import write_bundle
+from services.dumps.reader import DumpRejected
+from services.dumps.writer import build_dump, count_nodes, write_dump
+from services.imports.run import import_dumps
 
 
 @mirror.command("import")

@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from services.archive_store import ArchiveStore
+from services.archives import ArchiveStore
 
 mirror = AppGroup("mirror", help="Load, export, sync and check the mirror's data.")
 

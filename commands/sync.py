@@ -1,4 +1,4 @@
-"""`flask mirror sync`: a thin wrapper around services/sync.py."""
+"""`flask mirror sync`: a thin wrapper around services/sync/run.py."""
 
 import os
 import sys
@@ -11,8 +11,8 @@ from commands.group import ProgressBars, archive_store, mirror, refuse
 from extensions import db
 from schemas.fields import UTCDateTime
 from schemas.rules import is_node_id
-from services.sync import PUBLIC_REGISTRY, SyncFailed, SyncRequest, normalize_upstream, run_sync
-from services.upstream_client import ClientSettings
+from services.sync.client import ClientSettings
+from services.sync.run import PUBLIC_REGISTRY, SyncFailed, SyncRequest, normalize_upstream, run_sync
 
 
 def _upstream(ctx, param, value: str) -> str:

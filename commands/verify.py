@@ -1,18 +1,15 @@
-"""`flask mirror verify` and `flask mirror status`: check, repair and describe the mirror."""
+"""`flask mirror verify`: check the mirror, and repair it from a bundle."""
 
 import math
 import sys
 
 import click
-import orjson
 
 from commands.group import ProgressBars, archive_store, mirror, refuse
 from extensions import db
-from schemas.status import StatusSchema
-from services.dump_reader import DumpRejected
-from services.repair import repair_mirror
-from services.status import mirror_status
-from services.verify import VerifyReport, verify_mirror
+from services.dumps.reader import DumpRejected
+from services.integrity.repair import repair_mirror
+from services.integrity.verify import VerifyReport, verify_mirror
 
 SIZE_UNITS = ("KB", "MB", "GB", "TB")
 
@@ -85,42 +82,6 @@ def echo_report(report: VerifyReport) -> None:
     click.echo(f"{checked}.")
     found = len(report.problems)
     click.echo(f"{found} problem{'' if found == 1 else 's'}: {counts}.")
-
-
-@mirror.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON document GET /status sends.")
-def status_command(as_json: bool) -> None:
-    """Show what the mirror holds, when it was last imported and synced, and its version."""
-    document = StatusSchema().dump(mirror_status(db.session))
-    if as_json:
-        click.echo(orjson.dumps(document).decode())
-        return
-    statuses = ", ".join(
-        f"{status.removeprefix('NodeVersionStatus')} {count}"
-        for status, count in document["versions_by_status"].items()
-    )
-    archives = document["archives"]
-    click.echo(f"Comfy Registry Mirror {document['software_version']}")
-    click.echo(f"Nodes: {document['nodes']}")
-    click.echo(f"Versions: {document['versions']} ({statuses})")
-    click.echo(
-        f"Archives: {archives['stored']} stored, {byte_size(archives['bytes'], exact=True)}, "
-        f"for {archives['versions']} versions"
-    )
-    click.echo(f"Newest createdAt: {document['newest_created_at'] or 'none'}")
-    click.echo(f"Last import: {describe_record(document['last_import'], 'import')}")
-    click.echo(f"Last sync: {describe_record(document['last_sync'], 'sync')}")
-
-
-def describe_record(record: dict | None, usual_kind: str) -> str:
-    """An import or sync record in one line, naming its kind when it is not the usual one."""
-    if record is None:
-        return "never"
-    kind = f" ({record['kind']})" if record["kind"] != usual_kind else ""
-    replace = " (replace)" if record["replace"] else ""
-    origin = record["origin"] or "no origin recorded"
-    sources = ", ".join(record["sources"])
-    return f"{record['finished_at']}{kind}{replace} from {origin}; sources: {sources}"
 
 
 def byte_size(size: int, exact: bool = False) -> str:

@@ -29,7 +29,7 @@ class NodeVersion(db.Model):
     version: Mapped[str] = mapped_column(sa.String(255))
     # "<normalized node id>/<version>": node ids never hold "/" and stored versions never do, so
     # the key is unambiguous, and one query finds many pairs through this single-column index
-    # (services/lookup.py); a row-value IN over two columns scans the whole table in SQLite.
+    # (services/catalog/lookup.py); a row-value IN over two columns scans the whole table in SQLite.
     pair_key: Mapped[str] = mapped_column(sa.String(360), unique=True)
     changelog: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime | None] = mapped_column(sa.DateTime, index=True)

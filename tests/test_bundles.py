@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import NodeVersion, NodeVersionStatus
-from services.archive_store import ArchiveStore
+from services.archives import ArchiveStore
 from tests.bundles import (
     SEED_DATA,
     UPSTREAM_URL,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-import services.import_writer
+import services.imports.writer
 from app import create_app
 from extensions import db
 from models import ImportRecord, Node, NodeVersion, Publisher
@@ -513,7 +513,7 @@ def test_changed_nodes_are_stamped_when_the_writing_ends_not_when_it_began(
         handed_out.append(next(clock))
         return handed_out[-1]
 
-    monkeypatch.setattr(services.import_writer, "utcnow", ticking)
+    monkeypatch.setattr(services.imports.writer, "utcnow", ticking)
     result = import_dump(runner, tmp_path, dump(node("late-pack", version("1.0.0"))))
     assert result.exit_code == 0, result.output
     with app.app_context():

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from extensions import db
-from services.lookup import (
+from services.catalog.lookup import (
     KEYS_PER_QUERY,
     find_serialized_versions,
     find_serialized_versions_portably,

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Node, NodeVersion
-from services.verify import VerifyReport, check_database
+from services.integrity.verify import VerifyReport, check_database
 from tests.bundles import (
     SEED_DATA,
     archive_bytes,

@@ -14,7 +14,7 @@ from models import Node, NodeVersion, Publisher
 from schemas.dump import DUMP_FORMAT, DUMP_FORMAT_VERSION
 from schemas.node import NodeSchema, PublisherSchema
 from schemas.node_version import NodeVersionSchema
-from services.semver import precedence_key
+from services.catalog.semver import precedence_key
 
 _publisher_schema = PublisherSchema()
 _node_schema = NodeSchema(exclude=("latest_version", "publisher"))

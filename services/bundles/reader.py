@@ -13,8 +13,8 @@ from marshmallow import ValidationError
 
 from schemas.bundle import BUNDLE_FORMAT_VERSION, BundleManifestSchema
 from schemas.errors import flatten_messages
-from services.archive_store import ArchiveStore, StagedArchive
-from services.dump_reader import DumpDocument, DumpRejected, parse_dump_bytes
+from services.archives import ArchiveStore, StagedArchive
+from services.dumps.reader import DumpDocument, DumpRejected, parse_dump_bytes
 
 MANIFEST = "manifest.json"
 

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from models import Base, Node, NodeVersion
-from services.archive_store import ArchiveStore, file_digest
-from services.import_writer import CHUNK, latest_version, serialize_version
+from services.archives import ArchiveStore, file_digest
+from services.imports.writer import CHUNK, latest_version, serialize_version
 
 Progress = Callable[[str, int], Callable[[int], None]]
 

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from models import NodeVersion
 from schemas.bundle import BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION
-from services.archive_store import ArchiveStore, file_digest
-from services.bundle_reader import MANIFEST
-from services.dump_reader import DumpRejected
-from services.exporter import build_dump, write_dump
+from services.archives import ArchiveStore, file_digest
+from services.bundles.reader import MANIFEST
+from services.dumps.reader import DumpRejected
+from services.dumps.writer import build_dump, write_dump
 
 DUMP_NAME = "dump.json.gz"
 

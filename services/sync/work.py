@@ -22,9 +22,9 @@ from marshmallow import ValidationError
 
 from schemas.bundle import BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, BundleManifestSchema
 from schemas.errors import flatten_messages
-from services.archive_store import file_digest
-from services.bundle_reader import MANIFEST, safe_member_path
-from services.exporter import write_dump
+from services.archives import file_digest
+from services.bundles.reader import MANIFEST, safe_member_path
+from services.dumps.writer import write_dump
 
 STATE = "sync-state.json"
 JOURNAL = "journal.jsonl"

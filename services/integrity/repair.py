@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from models import Node, NodeVersion
 from models.columns import utcnow
-from services.archive_store import ArchiveStore, StagedArchive
-from services.bundle_reader import read_bundle
-from services.import_writer import CHUNK, latest_version, serialize_version
-from services.verify import (
+from services.archives import ArchiveStore, StagedArchive
+from services.bundles.reader import read_bundle
+from services.imports.writer import CHUNK, latest_version, serialize_version
+from services.integrity.verify import (
     ARCHIVE_RECORDS,
     CORRUPT,
     INTEGRITY,

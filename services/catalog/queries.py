@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from models import Node, NodeStatus, NodeVersion, NodeVersionStatus, Publisher, pair_key
 from schemas.node import NodeSchema, PublisherSchema
-from services.lookup import find_serialized_versions
-from services.semver import precedence_key
+from services.catalog.lookup import find_serialized_versions
+from services.catalog.semver import precedence_key
 
 _node_schema = NodeSchema(exclude=("latest_version", "publisher", "translations"))
 _node_schema_with_translations = NodeSchema(exclude=("latest_version", "publisher"))

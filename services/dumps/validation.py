@@ -18,7 +18,7 @@ from schemas.dump import (
     unknown_keys,
 )
 from schemas.errors import flatten_messages
-from services.dump_reader import DumpDocument, DumpRejected
+from services.dumps.reader import DumpDocument, DumpRejected
 
 # Stable ids for versions a dump gives none: the same pair always gets the same id.
 VERSION_ID_NAMESPACE = uuid.UUID("5c0f3b8e-4a44-4c55-9a53-7f0e0f6d8a11")

@@ -1,7 +1,7 @@
 """Syncing from an upstream registry: into a bundle (--out), or into this mirror as one import.
 
 Both ways first write a bundle in the DUMP-FORMAT.md format into a `.partial` work folder (see
-services/sync_work.py): a bundle for --out is then verified and renamed into place; a sync into
+services/sync/work.py): a bundle for --out is then verified and renamed into place; a sync into
 this mirror imports the folder with import_dumps as ONE import (all or nothing), recorded as
 kind "sync" with the upstream and the moment the sync began, and then removes it.
 
@@ -27,15 +27,15 @@ from sqlalchemy.orm import Session
 from models import ImportRecord
 from models.columns import utcnow
 from schemas.dump import DUMP_FORMAT, DUMP_FORMAT_VERSION
-from services.archive_store import ArchiveStore
-from services.dump_reader import DumpDocument, DumpRejected
-from services.dump_validation import validate_dumps
-from services.import_summary import ImportSummary
-from services.importer import ImportOrigin, Progress, import_dumps
-from services.sync_archives import ArchiveTally, fetch_archives, held_archives, plan_archives
-from services.sync_catalog import Log, Phase, UpstreamCatalog, walk_catalog
-from services.sync_work import SyncRefused, SyncWork
-from services.upstream_client import ClientSettings, RequestCounts, UpstreamClient, UpstreamError
+from services.archives import ArchiveStore
+from services.dumps.reader import DumpDocument, DumpRejected
+from services.dumps.validation import validate_dumps
+from services.imports.run import ImportOrigin, Progress, import_dumps
+from services.imports.summary import ImportSummary
+from services.sync.archives import ArchiveTally, fetch_archives, held_archives, plan_archives
+from services.sync.client import ClientSettings, RequestCounts, UpstreamClient, UpstreamError
+from services.sync.walk import Log, Phase, UpstreamCatalog, walk_catalog
+from services.sync.work import SyncRefused, SyncWork
 
 PUBLIC_REGISTRY = "https://api.comfy.org"
 SYNC_KIND = "sync"

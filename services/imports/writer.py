@@ -8,14 +8,14 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from blueprints.download_urls import marked_archive_url
 from models import Node, NodeVersion, NodeVersionStatus, Publisher, pair_key
 from models.columns import utcnow
 from schemas.node_version import NodeVersionSchema
-from services.download_urls import marked_archive_url
-from services.dump_reader import DumpRejected
-from services.dump_validation import IncomingMirror, IncomingNode, stable_version_id
-from services.import_summary import ImportSummary
-from services.semver import precedence_key
+from services.catalog.semver import precedence_key
+from services.dumps.reader import DumpRejected
+from services.dumps.validation import IncomingMirror, IncomingNode, stable_version_id
+from services.imports.summary import ImportSummary
 
 # Bound values per statement when filtering by many keys.
 CHUNK = 5_000

@@ -18,7 +18,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from models.statuses import NodeVersionStatus
-from services.upstream_client import UpstreamClient, UpstreamError
+from services.sync.client import UpstreamClient, UpstreamError
 
 PAGE_SIZE = 100
 NODE_ID_BATCH = 50

@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from models import NodeVersion, NodeVersionStatus, pair_key
-from services.archive_store import ArchiveStore, file_digest
-from services.sync_work import SyncWork
-from services.upstream_client import UpstreamClient, UpstreamError
+from services.archives import ArchiveStore, file_digest
+from services.sync.client import UpstreamClient, UpstreamError
+from services.sync.work import SyncWork
 
 ARCHIVED_STATUSES = frozenset(
     {NodeVersionStatus.ACTIVE, NodeVersionStatus.PENDING, NodeVersionStatus.FLAGGED}

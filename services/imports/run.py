@@ -8,12 +8,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import ImportRecord
-from services.archive_store import ArchiveStore
-from services.bundle_reader import BundleContents, is_bundle, read_bundle
-from services.dump_reader import DumpDocument, DumpRejected, dump_files, read_dump_file
-from services.dump_validation import IncomingMirror, validate_dumps
-from services.import_summary import ImportSummary
-from services.import_writer import apply_incoming
+from services.archives import ArchiveStore
+from services.bundles.reader import BundleContents, is_bundle, read_bundle
+from services.dumps.reader import DumpDocument, DumpRejected, dump_files, read_dump_file
+from services.dumps.validation import IncomingMirror, validate_dumps
+from services.imports.summary import ImportSummary
+from services.imports.writer import apply_incoming
 
 Progress = Callable[[str, int], Callable[[int], None]]
 

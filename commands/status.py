@@ -1,0 +1,46 @@
+"""`flask mirror status`: what the mirror holds, its last import and sync, its version."""
+
+import click
+import orjson
+
+from commands.group import mirror
+from commands.verify import byte_size
+from extensions import db
+from schemas.status import StatusSchema
+from services.catalog.status import mirror_status
+
+
+@mirror.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON document GET /status sends.")
+def status_command(as_json: bool) -> None:
+    """Show what the mirror holds, when it was last imported and synced, and its version."""
+    document = StatusSchema().dump(mirror_status(db.session))
+    if as_json:
+        click.echo(orjson.dumps(document).decode())
+        return
+    statuses = ", ".join(
+        f"{status.removeprefix('NodeVersionStatus')} {count}"
+        for status, count in document["versions_by_status"].items()
+    )
+    archives = document["archives"]
+    click.echo(f"Comfy Registry Mirror {document['software_version']}")
+    click.echo(f"Nodes: {document['nodes']}")
+    click.echo(f"Versions: {document['versions']} ({statuses})")
+    click.echo(
+        f"Archives: {archives['stored']} stored, {byte_size(archives['bytes'], exact=True)}, "
+        f"for {archives['versions']} versions"
+    )
+    click.echo(f"Newest createdAt: {document['newest_created_at'] or 'none'}")
+    click.echo(f"Last import: {describe_record(document['last_import'], 'import')}")
+    click.echo(f"Last sync: {describe_record(document['last_sync'], 'sync')}")
+
+
+def describe_record(record: dict | None, usual_kind: str) -> str:
+    """An import or sync record in one line, naming its kind when it is not the usual one."""
+    if record is None:
+        return "never"
+    kind = f" ({record['kind']})" if record["kind"] != usual_kind else ""
+    replace = " (replace)" if record["replace"] else ""
+    origin = record["origin"] or "no origin recorded"
+    sources = ", ".join(record["sources"])
+    return f"{record['finished_at']}{kind}{replace} from {origin}; sources: {sources}"
