@@ -6,6 +6,7 @@ import orjson
 from commands.group import mirror
 from commands.verify import byte_size
 from extensions import db
+from models import ImportKind
 from schemas.status import StatusSchema
 from services.catalog.status import mirror_status
 
@@ -31,11 +32,11 @@ def status_command(as_json: bool) -> None:
         f"for {archives['versions']} versions"
     )
     click.echo(f"Newest createdAt: {document['newest_created_at'] or 'none'}")
-    click.echo(f"Last import: {describe_record(document['last_import'], 'import')}")
-    click.echo(f"Last sync: {describe_record(document['last_sync'], 'sync')}")
+    click.echo(f"Last import: {describe_record(document['last_import'], ImportKind.IMPORT)}")
+    click.echo(f"Last sync: {describe_record(document['last_sync'], ImportKind.SYNC)}")
 
 
-def describe_record(record: dict | None, usual_kind: str) -> str:
+def describe_record(record: dict | None, usual_kind: ImportKind) -> str:
     """An import or sync record in one line, naming its kind when it is not the usual one."""
     if record is None:
         return "never"

@@ -1,14 +1,16 @@
 """What the mirror stores: publishers, nodes, their versions, and import records."""
 
 from models.base import Base, db
-from models.import_record import ImportRecord
+from models.import_record import SYNC_KINDS, ImportKind, ImportRecord
 from models.node import Node
 from models.node_version import NodeVersion, pair_key
 from models.publisher import Publisher
 from models.statuses import NodeStatus, NodeVersionStatus, PublisherStatus
 
 __all__ = [
+    "SYNC_KINDS",
     "Base",
+    "ImportKind",
     "ImportRecord",
     "Node",
     "NodeStatus",

@@ -1,5 +1,6 @@
 """Import records: when data came into the mirror, from where, and what changed."""
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -10,14 +11,28 @@ from models.base import db
 from models.columns import utcnow
 
 
+class ImportKind(enum.StrEnum):
+    """What brought data in, as an import record's `kind` stores it."""
+
+    # `flask mirror import` or `seed`: dumps and bundles loaded by hand.
+    IMPORT = "import"
+    # `flask mirror sync` of the whole registry: the next incremental sync starts from it.
+    SYNC = "sync"
+    # `flask mirror sync --node`: some nodes only, so never where a whole sync starts from.
+    SYNC_NODES = "sync-nodes"
+
+
+SYNC_KINDS = (ImportKind.SYNC, ImportKind.SYNC_NODES)
+
+
 class ImportRecord(db.Model):
     """One committed import of dumps or bundles, by hand or by a sync from an upstream."""
 
     __tablename__ = "import_records"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # "import" for `flask mirror import`/`seed`, "sync" for `flask mirror sync`.
-    kind: Mapped[str] = mapped_column(sa.String(16), default="import")
+    # An ImportKind's value.
+    kind: Mapped[str] = mapped_column(sa.String(16), default=ImportKind.IMPORT.value)
     # The upstream registry a sync read from (its base URL), or the dumps' own `source`.
     origin: Mapped[str | None] = mapped_column(sa.Text)
     # When the work began: a sync's changes are complete up to this moment, so the next

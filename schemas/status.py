@@ -2,6 +2,7 @@
 
 from marshmallow import fields
 
+from models.import_record import ImportKind
 from schemas.base import WireSchema
 from schemas.fields import UTCDateTime
 
@@ -12,7 +13,8 @@ class ImportStatusSchema(WireSchema):
     kind = fields.String(
         required=True,
         metadata={
-            "description": '"import" (flask mirror import or seed), or "sync" or "sync-nodes" '
+            "description": f'"{ImportKind.IMPORT}" (flask mirror import or seed), or '
+            f'"{ImportKind.SYNC}" or "{ImportKind.SYNC_NODES}" '
             "(flask mirror sync of the whole registry or of some nodes)"
         },
     )

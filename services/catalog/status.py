@@ -9,13 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import ImportRecord, Node, NodeVersion, NodeVersionStatus
+from models import SYNC_KINDS, ImportKind, ImportRecord, Node, NodeVersion, NodeVersionStatus
 from version import __version__
-
-# ImportRecord.kind of `flask mirror import`/`seed`; `flask mirror sync` records kinds that
-# start "sync" ("sync", or "sync-nodes" when limited to some nodes).
-IMPORT_KIND = "import"
-SYNC_KINDS = "sync"
 
 
 def mirror_status(session: Session) -> dict[str, Any]:
@@ -30,8 +25,8 @@ def mirror_status(session: Session) -> dict[str, Any]:
         "versions_by_status": {status.value: count for status, count in by_status.items()},
         "archives": archive_figures(session),
         "newest_created_at": session.scalar(sa.select(sa.func.max(NodeVersion.created_at))),
-        "last_import": last_record(session, ImportRecord.kind == IMPORT_KIND),
-        "last_sync": last_record(session, ImportRecord.kind.startswith(SYNC_KINDS)),
+        "last_import": last_record(session, ImportRecord.kind == ImportKind.IMPORT),
+        "last_sync": last_record(session, ImportRecord.kind.in_(SYNC_KINDS)),
     }
 
 
