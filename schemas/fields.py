@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 
 from marshmallow import fields
 
+from services.timestamps import rfc3339
+
 _RFC3339 = re.compile(
     r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})"
 )
@@ -16,7 +18,7 @@ class UTCDateTime(fields.DateTime):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return rfc3339(value)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):

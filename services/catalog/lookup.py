@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from models import NodeVersion
 from schemas.rules import MAX_NODE_ID_LENGTH, MAX_VERSION_LENGTH, NODE_ID_PATTERN
+from services.chunks import chunks
 
 # Bound values per statement for the portable IN list (SQLite allows 32,766).
 KEYS_PER_QUERY = 10_000
@@ -50,8 +51,7 @@ def find_serialized_versions(session: Session, keys: Sequence[str]) -> dict[str,
 def find_serialized_versions_portably(session: Session, keys: Sequence[str]) -> dict[str, str]:
     """The portable twin: a single-column IN list on the pair_key index, in chunks."""
     found: dict[str, str] = {}
-    for start in range(0, len(keys), KEYS_PER_QUERY):
-        chunk = keys[start : start + KEYS_PER_QUERY]
+    for chunk in chunks(keys, KEYS_PER_QUERY):
         query = sa.select(_columns.pair_key, _columns.serialized).where(
             _columns.pair_key.in_(chunk)
         )

@@ -2,7 +2,6 @@
 
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +18,7 @@ from schemas.dump import (
 )
 from schemas.errors import flatten_messages
 from services.dumps.reader import DumpDocument, DumpRejected
+from services.progress import Step
 
 # Stable ids for versions a dump gives none: the same pair always gets the same id.
 VERSION_ID_NAMESPACE = uuid.UUID("5c0f3b8e-4a44-4c55-9a53-7f0e0f6d8a11")
@@ -180,9 +180,7 @@ def _merge_publisher(incoming: IncomingMirror, loaded: dict[str, Any], place: st
         incoming.publishers[loaded["id"]] = _publisher_record(loaded)
 
 
-def validate_dumps(
-    documents: list[DumpDocument], progress: Callable[[int], None] | None = None
-) -> IncomingMirror:
+def validate_dumps(documents: list[DumpDocument], progress: Step | None = None) -> IncomingMirror:
     """Validate every document whole; raise DumpRejected listing each problem with its place."""
     incoming = IncomingMirror()
     problems: list[str] = []
@@ -208,7 +206,7 @@ def validate_dumps(
 
 
 def _validate_document(
-    document: DumpDocument, incoming: IncomingMirror, progress: Callable[[int], None] | None
+    document: DumpDocument, incoming: IncomingMirror, progress: Step | None
 ) -> list[str]:
     """Validate one document's top level, then each publisher and node on its own."""
     label = document.label

@@ -8,7 +8,7 @@ re-hashes what it already has instead of fetching it again.
 """
 
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 
@@ -16,7 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from models import NodeVersion, NodeVersionStatus, pair_key
-from services.archives import ArchiveStore, file_digest
+from services.archives import ArchiveStore
+from services.chunks import chunks
+from services.digests import file_digest
+from services.progress import Log, Progress
 from services.sync.client import UpstreamClient, UpstreamError
 from services.sync.work import SyncWork
 
@@ -24,8 +27,6 @@ ARCHIVED_STATUSES = frozenset(
     {NodeVersionStatus.ACTIVE, NodeVersionStatus.PENDING, NodeVersionStatus.FLAGGED}
 )
 LISTED_FAILURES = 20
-# Pair keys per look-up query.
-CHUNK = 5_000
 
 
 @dataclass(frozen=True)
@@ -94,10 +95,10 @@ def held_archives(session: Session, store: ArchiveStore, document: dict) -> set[
         for version in node["versions"]
     ]
     held = set()
-    for start in range(0, len(keys), CHUNK):
+    for chunk in chunks(keys):
         rows = session.execute(
             sa.select(NodeVersion.pair_key, NodeVersion.archive_sha256).where(
-                NodeVersion.pair_key.in_(keys[start : start + CHUNK]),
+                NodeVersion.pair_key.in_(chunk),
                 NodeVersion.archive_sha256.is_not(None),
             )
         )
@@ -137,8 +138,8 @@ def fetch_archives(
     work: SyncWork,
     wanted: list[WantedArchive],
     tally: ArchiveTally,
-    log: Callable[[str], None],
-    phase: Callable[[str, int], Callable[[int], None]],
+    log: Log,
+    phase: Progress,
 ) -> list[dict]:
     """Download (or reuse) every wanted archive; return manifest entries of those now on disk.
 

@@ -6,10 +6,7 @@ Archive downloads add their own bounded retries for what urllib3 cannot see: a b
 or bytes that do not match the digest the upstream announced.
 """
 
-import hashlib
-import os
 import re
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -28,6 +25,9 @@ from urllib3.exceptions import (
     SSLError,
 )
 from urllib3.util import Retry, Timeout
+
+from services.digests import copy_hashing
+from services.files import atomic_file
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REQUEST_KINDS = ("node pages", "version lists", "version pages", "publishers", "downloads")
@@ -190,31 +190,19 @@ class UpstreamClient:
             response = self.pool.request("GET", url, preload_content=False)
         except (MaxRetryError, HTTPError) as exc:
             raise UpstreamError(self._unreachable(url, exc)) from None
-        handle, partial = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".part")
         whole = False
         try:
             if response.status != 200:
                 raise UpstreamError(self._bad_status(f"GET {url}", response, read=False))
-            digest, size = hashlib.sha256(), 0
-            with os.fdopen(handle, "wb") as out:
-                handle = None
-                for chunk in response.stream(DOWNLOAD_CHUNK):
-                    digest.update(chunk)
-                    size += len(chunk)
-                    out.write(chunk)
+            with atomic_file(target) as out:
+                sha256, size = copy_hashing(response.stream(DOWNLOAD_CHUNK), out)
                 whole = True
-                out.flush()
-                os.fsync(out.fileno())
-            _check_whole(response, digest.hexdigest(), size)
-            os.replace(partial, target)
-            return Downloaded(digest.hexdigest(), size)
+                # Raising here leaves `target` as it was: the bytes never take its name.
+                _check_whole(response, sha256, size)
+            return Downloaded(sha256, size)
         except (ProtocolError, ReadTimeoutError, SSLError, OSError) as exc:
             raise _RetryableDownload(f"the download broke off ({_reason(exc)})") from None
         finally:
-            if handle is not None:
-                os.close(handle)
-            if os.path.exists(partial):
-                os.unlink(partial)
             if not whole:
                 # A half-read connection cannot be reused; closing it still frees its pool slot.
                 response.close()
