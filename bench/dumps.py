@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import orjson
 
 from models.statuses import NodeVersionStatus
-from schemas.dump import DUMP_FORMAT, DUMP_FORMAT_VERSION
+from services.dumps.writer import dump_document
+from services.timestamps import rfc3339
 
 # Nodes per publisher: upstream publishers own a handful of packs each.
 NODES_PER_PUBLISHER = 10
@@ -86,10 +87,6 @@ def publisher_id(node_index: int) -> str:
     return f"publisher-{node_index // NODES_PER_PUBLISHER:05d}"
 
 
-def _timestamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def generate_publisher(publisher: str) -> dict:
     """A full publisher object as a dump carries it."""
     rng = random.Random(publisher)
@@ -101,7 +98,7 @@ def generate_publisher(publisher: str) -> dict:
         "support": f"https://github.com/{publisher}/issues",
         "source_code_repo": f"https://github.com/{publisher}",
         "logo": f"https://avatars.githubusercontent.com/u/{rng.randrange(10**7, 10**8)}?v=4",
-        "createdAt": _timestamp(_EPOCH + timedelta(seconds=rng.randrange(10**7))),
+        "createdAt": rfc3339(_EPOCH + timedelta(seconds=rng.randrange(10**7))),
         "status": "PublisherStatusActive",
     }
 
@@ -116,7 +113,7 @@ def generate_version(rng: random.Random, node: str, publisher: str, index: int, 
         "node_id": node,
         "version": number,
         "changelog": "\n".join(f"* {change}" for change in changes),
-        "createdAt": _timestamp(born + timedelta(days=9 * index, seconds=rng.randrange(86400))),
+        "createdAt": rfc3339(born + timedelta(days=9 * index, seconds=rng.randrange(86400))),
         "dependencies": sorted(rng.sample(_DEPENDENCIES, rng.randint(0, 5))),
         "deprecated": rng.random() < 0.03,
         "downloadUrl": f"https://storage.googleapis.com/comfy-registry/{publisher}/{node}/"
@@ -155,7 +152,7 @@ def generate_node(index: int, versions_per_node: int, width: int) -> dict:
         "rating": round(rng.uniform(1, 5), 1),
         "status": "NodeStatusActive",
         "publisher": {"id": publisher},
-        "created_at": _timestamp(born),
+        "created_at": rfc3339(born),
         "versions": [
             generate_version(rng, node, publisher, number, born)
             for number in range(versions_per_node)
@@ -166,14 +163,12 @@ def generate_node(index: int, versions_per_node: int, width: int) -> dict:
 def write_dump(path: str, first: int, stop: int, versions_per_node: int, width: int) -> str:
     """Write nodes [first, stop) and their publishers as one gzip dump file; returns its path."""
     publishers = sorted({publisher_id(index) for index in range(first, stop)})
-    document = {
-        "format": DUMP_FORMAT,
-        "format_version": DUMP_FORMAT_VERSION,
-        "exported_at": "2026-11-28T06:00:00.000000Z",
-        "source": "bench.dumps",
-        "publishers": [generate_publisher(publisher) for publisher in publishers],
-        "nodes": [generate_node(index, versions_per_node, width) for index in range(first, stop)],
-    }
+    document = dump_document(
+        [generate_publisher(publisher) for publisher in publishers],
+        [generate_node(index, versions_per_node, width) for index in range(first, stop)],
+        source="bench.dumps",
+        exported_at="2026-11-28T06:00:00.000000Z",
+    )
     # Level 1: the dump is written once and read once; speed matters more than size here.
     with open(path, "wb") as handle:
         handle.write(gzip.compress(orjson.dumps(document), compresslevel=1))

@@ -35,7 +35,8 @@ from schemas.dump import DUMP_FORMAT, DUMP_FORMAT_VERSION
 from services.archives import ArchiveStore
 from services.imports.run import import_dumps
 from services.sync.client import ClientSettings
-from services.sync.run import SyncRequest, run_sync
+from services.sync.request import SyncRequest
+from services.sync.run import run_sync
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)

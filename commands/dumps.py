@@ -8,9 +8,9 @@ from flask import current_app
 from commands.group import ProgressBars, archive_store, mirror, refuse
 from extensions import db
 from services.bundles.writer import write_bundle
-from services.dumps.reader import DumpRejected
 from services.dumps.writer import build_dump, count_nodes, write_dump
 from services.imports.run import import_dumps
+from services.refusals import Refused
 
 
 @mirror.command("import")
@@ -34,7 +34,7 @@ def import_command(paths: tuple[str, ...], replace: bool) -> None:
         summary = import_dumps(
             db.session, list(paths), replace=replace, progress=bars, archive_store=archive_store()
         )
-    except DumpRejected as exc:
+    except Refused as exc:
         bars.close()
         refuse("Import refused; the mirror is unchanged:", exc.problems)
     bars.close()
@@ -61,7 +61,7 @@ def export_command(path: str, with_archives: bool) -> None:
     if with_archives:
         try:
             manifest = write_bundle(db.session, archive_store(), path, step)
-        except DumpRejected as exc:
+        except Refused as exc:
             bars.close()
             refuse("Export refused:", exc.problems)
         bars.close()
@@ -92,7 +92,7 @@ def seed_command(source: str | None) -> None:
         return
     try:
         summary = import_dumps(db.session, [source], archive_store=archive_store())
-    except DumpRejected as exc:
+    except Refused as exc:
         refuse("Seed data refused; the mirror is unchanged:", exc.problems)
     click.echo(f"Seeded the empty mirror from {source}.")
     for line in summary.lines():

@@ -1,5 +1,6 @@
 """`flask mirror sync`: a thin wrapper around services/sync/run.py."""
 
+import dataclasses
 import os
 import sys
 
@@ -11,8 +12,45 @@ from commands.group import ProgressBars, archive_store, mirror, refuse
 from extensions import db
 from schemas.fields import UTCDateTime
 from schemas.rules import is_node_id
+from services.refusals import Refused
 from services.sync.client import ClientSettings
-from services.sync.run import PUBLIC_REGISTRY, SyncFailed, SyncRequest, normalize_upstream, run_sync
+from services.sync.request import PUBLIC_REGISTRY, SyncOutcome, SyncRequest, normalize_upstream
+from services.sync.run import run_sync
+
+# How a sync reaches the upstream: option, ClientSettings field, type, help. Defaults are the
+# ClientSettings defaults.
+CLIENT_OPTIONS = (
+    (
+        "--jobs",
+        "jobs",
+        click.IntRange(1, 32),
+        "Requests in flight at once (version lists and downloads).",
+    ),
+    (
+        "--connect-timeout",
+        "connect_timeout",
+        click.FloatRange(min=0.01),
+        "Seconds to wait for a connection to the upstream.",
+    ),
+    (
+        "--read-timeout",
+        "read_timeout",
+        click.FloatRange(min=0.01),
+        "Seconds to wait for the upstream to answer or send more of an answer.",
+    ),
+    (
+        "--retries",
+        "retries",
+        click.IntRange(0, 20),
+        "Retries of a request after a connection error, timeout, 429 or 5xx.",
+    ),
+    (
+        "--backoff",
+        "backoff",
+        click.FloatRange(min=0),
+        "Seconds before a retry, doubling each time (at most 30; Retry-After wins, up to 60).",
+    ),
+)
 
 
 def _upstream(ctx, param, value: str) -> str:
@@ -50,6 +88,85 @@ def read_nodes_file(path: str) -> list[str]:
     return node_ids
 
 
+def sync_request(options: dict) -> SyncRequest:
+    """The sync the command line asks for; refused (exit 1) if its options contradict."""
+    if options["since"] is not None and options["full"]:
+        refuse("Sync refused:", ["--since and --full contradict each other: choose one."])
+    node_ids = list(options["node_ids"])
+    bad = [node_id for node_id in node_ids if not is_node_id(node_id)]
+    if bad:
+        refuse("Sync refused; nothing was contacted:", [f"{n!r} is not a node id." for n in bad])
+    if options["nodes_file"]:
+        node_ids += read_nodes_file(options["nodes_file"])
+    settings = ClientSettings(**{field: options[field] for _, field, _, _ in CLIENT_OPTIONS})
+    return SyncRequest(
+        upstream=options["upstream"],
+        out=options["out"],
+        with_archives=options["with_archives"],
+        since=options["since"],
+        full=options["full"],
+        node_ids=tuple(node_ids),
+        settings=settings,
+        work_dir=options["work_dir"] or os.path.join(current_app.instance_path, "sync"),
+    )
+
+
+_DEFAULTS = {field.name: field.default for field in dataclasses.fields(ClientSettings)}
+SYNC_OPTIONS = (
+    click.option(
+        "--upstream",
+        required=True,
+        metavar="URL",
+        callback=_upstream,
+        help=f"The registry to copy: the public Comfy Registry is {PUBLIC_REGISTRY}; another "
+        "instance of this mirror works too. Required: nothing is contacted unless named here.",
+    ),
+    click.option(
+        "--out",
+        type=click.Path(file_okay=False),
+        help="Write a bundle folder here (for `flask mirror import` on an offline mirror) instead "
+        "of changing this mirror. Work goes to OUT.partial first; OUT appears only when complete.",
+    ),
+    click.option(
+        "--with-archives",
+        is_flag=True,
+        help="Also download each version's archive (not for Deleted or Banned versions).",
+    ),
+    click.option(
+        "--since",
+        metavar="TIMESTAMP",
+        callback=_since,
+        help="Only nodes changed after this RFC 3339 time. Default: since the last sync from the "
+        "same upstream recorded in this mirror began (none recorded: everything).",
+    ),
+    click.option("--full", is_flag=True, help="Fetch every node, whatever the last sync was."),
+    click.option(
+        "--node", "node_ids", multiple=True, metavar="ID", help="Only this node (repeat)."
+    ),
+    click.option(
+        "--nodes-file",
+        type=click.Path(exists=True, dir_okay=False),
+        help="Only the node ids in this file: one per line, # starts a comment.",
+    ),
+    *(
+        click.option(name, type=kind, default=_DEFAULTS[field], show_default=True, help=text)
+        for name, field, kind, text in CLIENT_OPTIONS
+    ),
+    click.option(
+        "--work-dir",
+        type=click.Path(file_okay=False),
+        help="Where a sync into this mirror keeps unfinished work (default: INSTANCE/sync).",
+    ),
+)
+
+
+def sync_options(command):
+    """Add every option of `flask mirror sync` to `command`, in the order --help lists them."""
+    for option in reversed(SYNC_OPTIONS):
+        command = option(command)
+    return command
+
+
 class _Reporter:
     """Progress bars on a terminal; one log line per page and per tenth of the work otherwise."""
 
@@ -66,79 +183,7 @@ class _Reporter:
 
 
 @mirror.command("sync")
-@click.option(
-    "--upstream",
-    required=True,
-    metavar="URL",
-    callback=_upstream,
-    help=f"The registry to copy: the public Comfy Registry is {PUBLIC_REGISTRY}; another "
-    "instance of this mirror works too. Required: nothing is contacted unless named here.",
-)
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    help="Write a bundle folder here (for `flask mirror import` on an offline mirror) instead "
-    "of changing this mirror. Work goes to OUT.partial first; OUT appears only when complete.",
-)
-@click.option(
-    "--with-archives",
-    is_flag=True,
-    help="Also download each version's archive (not for Deleted or Banned versions).",
-)
-@click.option(
-    "--since",
-    metavar="TIMESTAMP",
-    callback=_since,
-    help="Only nodes changed after this RFC 3339 time. Default: since the last sync from the "
-    "same upstream recorded in this mirror began (none recorded: everything).",
-)
-@click.option("--full", is_flag=True, help="Fetch every node, whatever the last sync was.")
-@click.option("--node", "node_ids", multiple=True, metavar="ID", help="Only this node (repeat).")
-@click.option(
-    "--nodes-file",
-    type=click.Path(exists=True, dir_okay=False),
-    help="Only the node ids in this file: one per line, # starts a comment.",
-)
-@click.option(
-    "--jobs",
-    type=click.IntRange(1, 32),
-    default=4,
-    show_default=True,
-    help="Requests in flight at once (version lists and downloads).",
-)
-@click.option(
-    "--connect-timeout",
-    type=click.FloatRange(min=0.01),
-    default=10.0,
-    show_default=True,
-    help="Seconds to wait for a connection to the upstream.",
-)
-@click.option(
-    "--read-timeout",
-    type=click.FloatRange(min=0.01),
-    default=60.0,
-    show_default=True,
-    help="Seconds to wait for the upstream to answer or send more of an answer.",
-)
-@click.option(
-    "--retries",
-    type=click.IntRange(0, 20),
-    default=5,
-    show_default=True,
-    help="Retries of a request after a connection error, timeout, 429 or 5xx.",
-)
-@click.option(
-    "--backoff",
-    type=click.FloatRange(min=0),
-    default=0.5,
-    show_default=True,
-    help="Seconds before a retry, doubling each time (at most 30; Retry-After wins, up to 60).",
-)
-@click.option(
-    "--work-dir",
-    type=click.Path(file_okay=False),
-    help="Where a sync into this mirror keeps unfinished work (default: INSTANCE/sync).",
-)
+@sync_options
 def sync_command(**options) -> None:
     """Copy an upstream registry's nodes, versions and publishers through its public read API.
 
@@ -152,30 +197,7 @@ def sync_command(**options) -> None:
     An interrupted sync resumes when run again with the same options: archives it finished are
     re-hashed, not downloaded again.
     """
-    if options["since"] is not None and options["full"]:
-        refuse("Sync refused:", ["--since and --full contradict each other: choose one."])
-    node_ids = list(options["node_ids"])
-    bad = [node_id for node_id in node_ids if not is_node_id(node_id)]
-    if bad:
-        refuse("Sync refused; nothing was contacted:", [f"{n!r} is not a node id." for n in bad])
-    if options["nodes_file"]:
-        node_ids += read_nodes_file(options["nodes_file"])
-    request = SyncRequest(
-        upstream=options["upstream"],
-        out=options["out"],
-        with_archives=options["with_archives"],
-        since=options["since"],
-        full=options["full"],
-        node_ids=tuple(node_ids),
-        settings=ClientSettings(
-            connect_timeout=options["connect_timeout"],
-            read_timeout=options["read_timeout"],
-            retries=options["retries"],
-            backoff=options["backoff"],
-            jobs=options["jobs"],
-        ),
-        work_dir=options["work_dir"] or os.path.join(current_app.instance_path, "sync"),
-    )
+    request = sync_request(options)
     reporter = _Reporter()
     try:
         outcome = run_sync(
@@ -186,7 +208,7 @@ def sync_command(**options) -> None:
             reporter.phase,
             import_progress=reporter.bars,
         )
-    except SyncFailed as exc:
+    except Refused as exc:
         reporter.bars.close()
         unchanged = "no bundle was written" if request.out else "the mirror is unchanged"
         refuse(f"Sync from {request.upstream} failed; {unchanged}:", exc.problems)
@@ -194,6 +216,11 @@ def sync_command(**options) -> None:
         reporter.bars.close()
         refuse("Sync interrupted; run the same command again to resume.", [])
     reporter.bars.close()
+    echo_outcome(outcome)
+
+
+def echo_outcome(outcome: SyncOutcome) -> None:
+    """Print what a sync fetched, and the bundle it wrote or what it imported."""
     click.echo(f"Synced {outcome.upstream} ({outcome.mode}).")
     for line in outcome.lines():
         click.echo(f"  {line}")

@@ -7,9 +7,9 @@ import click
 
 from commands.group import ProgressBars, archive_store, mirror, refuse
 from extensions import db
-from services.dumps.reader import DumpRejected
 from services.integrity.repair import repair_mirror
 from services.integrity.verify import VerifyReport, verify_mirror
+from services.refusals import Refused
 
 SIZE_UNITS = ("KB", "MB", "GB", "TB")
 
@@ -45,7 +45,7 @@ def verify_command(bundle: str | None) -> None:
         sys.exit(0 if report.ok else 1)
     try:
         repair = repair_mirror(db.session, store, bundle, bars)
-    except DumpRejected as exc:
+    except Refused as exc:
         bars.close()
         refuse("Repair refused; the mirror is unchanged:", exc.problems)
     bars.close()

@@ -1,7 +1,6 @@
 """Node archives on disk, content-addressed by sha256 so identical archives are stored once."""
 
 import contextlib
-import hashlib
 import os
 import shutil
 import tempfile
@@ -9,18 +8,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-COPY_CHUNK = 1024 * 1024
+from services.digests import copy_hashing, read_in_chunks
+from services.files import move_into_place
 
-
-def file_digest(path: str) -> tuple[str, int]:
-    """A file's sha256 (hex) and size, read in chunks."""
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(COPY_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+# Archives are served to everyone: readable by all whatever the umask.
+ARCHIVE_MODE = 0o644
+# How staging folders inside the store begin, which verify tells apart from archives.
+STAGING_PREFIX = ".staging-"
 
 
 @dataclass
@@ -53,30 +47,32 @@ class ArchiveStore:
     def staging_area(self) -> str:
         """A new private folder inside the store for one import's archives."""
         os.makedirs(self.root, exist_ok=True)
-        return tempfile.mkdtemp(prefix=".staging-", dir=self.root)
+        return tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.root)
 
     def stage(self, source: BinaryIO, staging: str, node_id: str, version: str) -> StagedArchive:
-        """Copy an archive into `staging` while hashing it."""
-        digest = hashlib.sha256()
-        size = 0
+        """Copy an archive into `staging` while hashing it, and make the copy durable."""
         handle, path = tempfile.mkstemp(dir=staging, suffix=".zip")
         with os.fdopen(handle, "wb") as out:
-            while chunk := source.read(COPY_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
-        return StagedArchive(node_id, version, digest.hexdigest(), size, path)
+            sha256, size = copy_hashing(read_in_chunks(source), out)
+            out.flush()
+            # Synced now, so that publishing is only a rename: the archive is whole after a crash.
+            os.fsync(out.fileno())
+        return StagedArchive(node_id, version, sha256, size, path)
 
     def publish(self, staged: Iterable[StagedArchive], created: list[str]) -> None:
         """Move staged archives into place, adding each path new to the store to `created`."""
         for archive in staged:
-            target = self.path_for(archive.sha256)
-            if os.path.exists(target):
-                continue
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            os.chmod(archive.staged_path, 0o644)
-            os.replace(archive.staged_path, target)
-            created.append(target)
+            if not self.has(archive.sha256):
+                created.append(self.place(archive))
+
+    def place(self, archive: StagedArchive) -> str:
+        """Move a staged archive where its digest says, over whatever is there; return the path.
+
+        Staging is inside the store, so this is a rename: never half an archive in place.
+        """
+        target = self.path_for(archive.sha256)
+        move_into_place(archive.staged_path, target, ARCHIVE_MODE)
+        return target
 
     @staticmethod
     def discard(staging: str | None) -> None:
@@ -86,7 +82,7 @@ class ArchiveStore:
 
     @staticmethod
     def unpublish(paths: Iterable[str]) -> None:
-        """Remove archives an import published before it failed."""
+        """Remove archive files (a failed import's, or orphans) and prefix folders left empty."""
         for path in paths:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)

@@ -451,6 +451,31 @@ def test_every_problem_of_a_bundle_is_listed_not_just_the_first(held_mirror, tmp
     assert_refused(result, first.format(label=folder), last.format(label=folder))
 
 
+def test_a_bundle_refused_for_a_missing_file_also_names_each_archive_with_another_sha256(
+    held_mirror, tmp_path
+):
+    folder = write_bundle(tmp_path / "bundle", pack_dump())
+    missing, corrupt = missing_dump(folder), wrong_sha256(folder)
+
+    result = run_import(held_mirror, folder)
+
+    assert_refused(result, missing.format(label=folder), corrupt.format(label=folder))
+
+
+def test_a_bundle_whose_dump_is_invalid_is_refused_before_its_archives_are_hashed(
+    held_mirror, tmp_path
+):
+    folder = write_bundle(tmp_path / "bundle", pack_dump())
+    invalid, corrupt = bad_value_in_the_dump(folder), wrong_sha256(folder)
+    before = mirror_state(held_mirror)
+
+    result = run_import(held_mirror, folder)
+
+    assert_refused(result, invalid.format(label=folder))
+    assert corrupt.format(label=folder) not in result.output
+    assert mirror_state(held_mirror) == before
+
+
 def test_archive_directory_failure_while_publishing_leaves_no_new_files_and_the_database_unchanged(
     held_mirror, tmp_path, monkeypatch
 ):

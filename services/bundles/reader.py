@@ -1,8 +1,11 @@
-"""Reading bundles (a dump plus node archives), verifying every file before anything is written."""
+"""Reading bundles (a dump plus node archives), verifying every file before anything is written.
 
-import hashlib
+In two stages, so an import validates the dump before it copies a single archive: open_bundle()
+checks the manifest, the dump's sha256, and each archive's place and size; OpenBundle.stage()
+then copies the archives into the archive store's staging area while hashing them.
+"""
+
 import os
-import posixpath
 import tarfile
 import zlib
 from dataclasses import dataclass, field
@@ -14,20 +17,66 @@ from marshmallow import ValidationError
 from schemas.bundle import BUNDLE_FORMAT_VERSION, BundleManifestSchema
 from schemas.errors import flatten_messages
 from services.archives import ArchiveStore, StagedArchive
-from services.dumps.reader import DumpDocument, DumpRejected, parse_dump_bytes
+from services.bundles.files import MANIFEST, BundleFolder, BundleTar, open_files, safe_member_path
+from services.digests import copy_hashing, read_in_chunks
+from services.dumps.reader import DumpDocument, parse_dump_bytes
+from services.refusals import Refused
 
-MANIFEST = "manifest.json"
+
+class BundleRejected(Refused):
+    """A bundle that is not whole and intact as its manifest describes it; nothing was written."""
+
+
+@dataclass(frozen=True)
+class ListedArchive:
+    """An archive the manifest lists, and where it lists it (for messages)."""
+
+    place: str
+    node_id: str
+    version: str
+    path: str
+    sha256: str
+    size: int
 
 
 @dataclass
-class BundleContents:
-    """A verified bundle: its dump, and its archives staged in the archive store."""
+class OpenBundle:
+    """A bundle whose manifest and dump are verified and whose archives are found, not hashed."""
 
     label: str
-    dump: DumpDocument
-    archives: list[StagedArchive] = field(default_factory=list)
-    # Where each archive is named in the manifest, for messages.
-    places: dict[tuple[str, str], str] = field(default_factory=dict)
+    files: BundleFolder | BundleTar
+    dump_label: str
+    dump_bytes: bytes
+    archives: list[ListedArchive] = field(default_factory=list)
+
+    def __enter__(self) -> "OpenBundle":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Let go of the bundle's files."""
+        self.files.close()
+
+    def read_dump(self) -> DumpDocument:
+        """The bundle's dump, parsed; DumpRejected if it is not gzip or JSON."""
+        return parse_dump_bytes(self.dump_label, self.dump_bytes)
+
+    def places(self) -> dict[tuple[str, str], str]:
+        """Where the manifest lists each version's archive, by (lower-cased node id, version)."""
+        return {(a.node_id.lower(), a.version): a.place for a in self.archives}
+
+    def stage(self, store: ArchiveStore, staging: str) -> list[StagedArchive]:
+        """Copy every archive into `staging` while hashing it; BundleRejected if any differs."""
+        staged, problems = _hash_archives(self.label, self.files, self.archives, store, staging)
+        if problems:
+            raise BundleRejected(problems)
+        return staged
+
+    def archive_problems(self) -> list[str]:
+        """Every archive whose bytes are not what the manifest says (hashed, not copied)."""
+        return _hash_archives(self.label, self.files, self.archives)[1]
 
 
 def is_bundle(path: str) -> bool:
@@ -43,119 +92,51 @@ def is_bundle(path: str) -> bool:
         return False
 
 
-def safe_member_path(relative: str) -> str | None:
-    """The normalized relative path, or None if it could leave the bundle."""
-    if "\\" in relative or "\x00" in relative or relative.startswith("/"):
-        return None
-    normalized = posixpath.normpath(relative)
-    if normalized in ("", ".") or normalized.startswith("../") or normalized == "..":
-        return None
-    return normalized
-
-
-class _FolderFiles:
-    """Files of a bundle folder, never followed outside it (links included)."""
-
-    def __init__(self, root: str):
-        self.root = os.path.realpath(root)
-
-    def size_and_open(self, relative: str) -> tuple[int, BinaryIO] | None:
-        path = os.path.realpath(os.path.join(self.root, relative))
-        if not path.startswith(self.root + os.sep) or not os.path.isfile(path):
-            return None
-        # The caller closes the stream.
-        return os.path.getsize(path), open(path, "rb")
-
-    def close(self) -> None:
-        pass
-
-
-class _TarFiles:
-    """Regular files of a bundle tar, at its root or under its one top-level folder."""
-
-    def __init__(self, path: str):
-        self.tar = tarfile.open(path)  # noqa: SIM115 (closed by close())
-        self.members: dict[str, tarfile.TarInfo] = {}
-        for member in self.tar.getmembers():
-            name = safe_member_path(member.name)
-            if name is not None and member.isfile():
-                self.members[name] = member
-        if MANIFEST not in self.members:
-            tops = {name.split("/", 1)[0] for name in self.members}
-            if len(tops) == 1 and f"{next(iter(tops))}/{MANIFEST}" in self.members:
-                prefix = f"{next(iter(tops))}/"
-                self.members = {
-                    name.removeprefix(prefix): m
-                    for name, m in self.members.items()
-                    if name.startswith(prefix)
-                }
-
-    def size_and_open(self, relative: str) -> tuple[int, BinaryIO] | None:
-        member = self.members.get(relative)
-        if member is None:
-            return None
-        return member.size, self.tar.extractfile(member)
-
-    def close(self) -> None:
-        self.tar.close()
-
-
-def _sha256(stream: BinaryIO) -> tuple[str, bytes]:
-    raw = stream.read()
-    return hashlib.sha256(raw).hexdigest(), raw
-
-
-def read_bundle(path: str, store: ArchiveStore, staging: str) -> BundleContents:
-    """Verify a bundle's manifest, dump and archives; stage the archives in `staging`."""
+def open_bundle(path: str) -> OpenBundle:
+    """Check a bundle's manifest, dump and archive files; BundleRejected listing every problem."""
     label = path.rstrip("/")
     try:
-        files = _FolderFiles(path) if os.path.isdir(path) else _TarFiles(path)
+        files = open_files(path)
     except (tarfile.TarError, OSError) as exc:
-        raise DumpRejected([f"{label}: not a readable bundle ({exc})."]) from None
+        raise BundleRejected([f"{label}: not a readable bundle ({exc})."]) from None
     try:
-        return _read(label, files, store, staging)
-    finally:
+        manifest = _load_manifest(label, files)
+        problems: list[str] = []
+        entry = manifest["dump"]
+        raw = _dump_bytes(label, files, entry, problems)
+        archives = _listed_archives(label, files, manifest["archives"], problems)
+        if problems:
+            # The bundle is refused already, but the refusal names every damaged file.
+            raise BundleRejected(problems + _hash_archives(label, files, archives)[1])
+    except BaseException:
         files.close()
+        raise
+    return OpenBundle(label, files, f"{label}/{entry['path']}", raw, archives)
 
 
-def _read(label: str, files, store: ArchiveStore, staging: str) -> BundleContents:
-    manifest = _load_manifest(label, files)
-    problems: list[str] = []
-    dump_entry = manifest["dump"]
-    raw = _verified_bytes(label, files, dump_entry, "dump", problems)
-    contents = BundleContents(label, DumpDocument(label, None))
-    seen: dict[tuple[str, str], str] = {}
-    for index, entry in enumerate(manifest["archives"]):
-        place = f"{label}/{MANIFEST}: archives[{index}]"
-        pair = (entry["node_id"].lower(), entry["version"])
-        if pair in seen:
-            problems.append(f"{place}: a second archive for {entry['node_id']} {entry['version']}")
-            continue
-        seen[pair] = place
-        staged = _stage_verified(label, files, store, staging, entry, place, problems)
-        if staged is not None:
-            contents.archives.append(staged)
-            contents.places[pair] = place
-    if problems:
-        raise DumpRejected(problems)
-    contents.dump = parse_dump_bytes(f"{label}/{dump_entry['path']}", raw)
-    return contents
+def bundle_problems(path: str) -> list[str]:
+    """Every way the bundle at `path` differs from its manifest; none if it is intact."""
+    try:
+        with open_bundle(path) as bundle:
+            return bundle.archive_problems()
+    except BundleRejected as exc:
+        return exc.problems
 
 
 def _load_manifest(label: str, files) -> dict:
     opened = files.size_and_open(MANIFEST)
     if opened is None:
-        raise DumpRejected([f"{label}: no {MANIFEST} at the bundle's root."])
+        raise BundleRejected([f"{label}: no {MANIFEST} at the bundle's root."])
     with opened[1] as stream:
         try:
             document = orjson.loads(stream.read())
         except orjson.JSONDecodeError as exc:
-            raise DumpRejected([f"{label}/{MANIFEST}: not valid JSON ({exc.msg})."]) from None
+            raise BundleRejected([f"{label}/{MANIFEST}: not valid JSON ({exc.msg})."]) from None
     if not isinstance(document, dict):
-        raise DumpRejected([f"{label}/{MANIFEST}: the manifest is not a JSON object."])
+        raise BundleRejected([f"{label}/{MANIFEST}: the manifest is not a JSON object."])
     version = document.get("format_version")
     if isinstance(version, int) and version > BUNDLE_FORMAT_VERSION:
-        raise DumpRejected(
+        raise BundleRejected(
             [
                 f"{label}/{MANIFEST}: format_version {version} is newer than this mirror reads "
                 f"(format_version {BUNDLE_FORMAT_VERSION}); upgrade the mirror to import it."
@@ -164,56 +145,89 @@ def _load_manifest(label: str, files) -> dict:
     try:
         return BundleManifestSchema().load(document)
     except ValidationError as exc:
-        raise DumpRejected(
+        raise BundleRejected(
             [f"{label}/{MANIFEST}: {p}" for p in flatten_messages(exc.messages)]
         ) from None
 
 
-def _open_entry(label, files, entry, place, problems):
-    relative = safe_member_path(entry["path"])
+def _open_file(label, files, path: str, size: int, place: str, problems) -> BinaryIO | None:
+    """The listed file, open, if it is inside the bundle and of the listed size."""
+    relative = safe_member_path(path)
     if relative is None:
-        problems.append(f"{place}.path: {entry['path']!r} would leave the bundle.")
+        problems.append(f"{place}.path: {path!r} would leave the bundle.")
         return None
     opened = files.size_and_open(relative)
     if opened is None:
-        problems.append(f"{place}.path: {entry['path']!r} is not a file in {label}.")
+        problems.append(f"{place}.path: {path!r} is not a file in {label}.")
         return None
-    size, stream = opened
-    if size != entry["size"]:
+    actual, stream = opened
+    if actual != size:
         stream.close()
-        problems.append(
-            f"{place}: {entry['path']} is {size} bytes, the manifest says {entry['size']}."
-        )
+        problems.append(f"{place}: {path} is {actual} bytes, the manifest says {size}.")
         return None
     return stream
 
 
-def _verified_bytes(label, files, entry, place, problems) -> bytes | None:
-    stream = _open_entry(label, files, entry, f"{label}/{MANIFEST}: {place}", problems)
+def _dump_bytes(label: str, files, entry: dict, problems: list[str]) -> bytes | None:
+    place = f"{label}/{MANIFEST}: dump"
+    stream = _open_file(label, files, entry["path"], entry["size"], place, problems)
     if stream is None:
         return None
     with stream:
-        digest, raw = _sha256(stream)
-    if digest != entry["sha256"]:
-        problems.append(
-            f"{label}/{MANIFEST}: {place}: {entry['path']} has sha256 {digest}, "
-            f"the manifest says {entry['sha256']}."
-        )
+        raw = stream.read()
+    sha256, _ = copy_hashing([raw])
+    if sha256 != entry["sha256"]:
+        problems.append(_digest_problem(place, entry["path"], sha256, entry["sha256"]))
         return None
     return raw
 
 
-def _stage_verified(label, files, store, staging, entry, place, problems):
-    stream = _open_entry(label, files, entry, place, problems)
-    if stream is None:
-        return None
-    with stream:
-        staged = store.stage(stream, staging, entry["node_id"], entry["version"])
-    if staged.sha256 != entry["sha256"] or staged.size != entry["size"]:
-        os.unlink(staged.staged_path)
-        problems.append(
-            f"{place}: {entry['path']} has sha256 {staged.sha256}, "
-            f"the manifest says {entry['sha256']}."
-        )
-        return None
-    return staged
+def _listed_archives(label: str, files, entries: list[dict], problems) -> list[ListedArchive]:
+    """The archives that are where the manifest says and as big as it says, each version once."""
+    archives, seen = [], set()
+    for index, entry in enumerate(entries):
+        place = f"{label}/{MANIFEST}: archives[{index}]"
+        pair = (entry["node_id"].lower(), entry["version"])
+        if pair in seen:
+            problems.append(f"{place}: a second archive for {entry['node_id']} {entry['version']}")
+            continue
+        seen.add(pair)
+        stream = _open_file(label, files, entry["path"], entry["size"], place, problems)
+        if stream is not None:
+            stream.close()
+            archives.append(ListedArchive(place, **entry))
+    return archives
+
+
+def _hash_archives(
+    label: str,
+    files,
+    archives: list[ListedArchive],
+    store: ArchiveStore | None = None,
+    staging: str | None = None,
+) -> tuple[list[StagedArchive], list[str]]:
+    """Hash each archive, copied into `staging` when given: the good copies, and the problems."""
+    staged: list[StagedArchive] = []
+    problems: list[str] = []
+    for archive in archives:
+        stream = _open_file(label, files, archive.path, archive.size, archive.place, problems)
+        if stream is None:
+            continue
+        with stream:
+            copy = None
+            if staging is None:
+                sha256, size = copy_hashing(read_in_chunks(stream))
+            else:
+                copy = store.stage(stream, staging, archive.node_id, archive.version)
+                sha256, size = copy.sha256, copy.size
+        if (sha256, size) == (archive.sha256, archive.size):
+            staged.extend([copy] if copy is not None else [])
+        else:
+            if copy is not None:
+                os.unlink(copy.staged_path)
+            problems.append(_digest_problem(archive.place, archive.path, sha256, archive.sha256))
+    return staged, problems
+
+
+def _digest_problem(place: str, path: str, actual: str, listed: str) -> str:
+    return f"{place}: {path} has sha256 {actual}, the manifest says {listed}."

@@ -1,4 +1,4 @@
 """Reading the local mirror: bulk look-ups, the read API's queries, version order and status.
 
-Uses models/ and schemas/ only; it never writes.
+Uses models/, schemas/ and the shared helpers at services/ level only; it never writes.
 """

@@ -8,15 +8,13 @@ from typing import Any
 
 import orjson
 
+from services.refusals import Refused
+
 GZIP_MAGIC = b"\x1f\x8b"
 
 
-class DumpRejected(Exception):
+class DumpRejected(Refused):
     """A dump that cannot be imported; nothing was written. Carries every problem found."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 @dataclass

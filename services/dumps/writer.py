@@ -1,10 +1,6 @@
 """Writing the whole mirror as a dump that imports back into the same responses."""
 
 import gzip
-import os
-import tempfile
-from collections.abc import Callable
-from datetime import UTC, datetime
 
 import orjson
 import sqlalchemy as sa
@@ -15,6 +11,12 @@ from schemas.dump import DUMP_FORMAT, DUMP_FORMAT_VERSION
 from schemas.node import NodeSchema, PublisherSchema
 from schemas.node_version import NodeVersionSchema
 from services.catalog.semver import precedence_key
+from services.files import atomic_file
+from services.progress import Step
+from services.timestamps import now_rfc3339
+
+# The `source` of the dumps and bundles this mirror writes of itself.
+MIRROR_SOURCE = "comfy-registry-mirror"
 
 _publisher_schema = PublisherSchema()
 _node_schema = NodeSchema(exclude=("latest_version", "publisher"))
@@ -29,7 +31,7 @@ def _exported_version(version: NodeVersion) -> orjson.Fragment | dict:
     return _version_schema.dump(version)
 
 
-def build_dump(session: Session, step: Callable[[int], None] | None = None) -> dict:
+def build_dump(session: Session, step: Step | None = None) -> dict:
     """The mirror's publishers, nodes and every version, in the dump format."""
     publishers = [
         _publisher_schema.dump(publisher)
@@ -52,11 +54,16 @@ def build_dump(session: Session, step: Callable[[int], None] | None = None) -> d
         )
         document["versions"] = [_exported_version(version) for version in versions]
         nodes.append(document)
+    return dump_document(publishers, nodes, MIRROR_SOURCE, now_rfc3339())
+
+
+def dump_document(publishers: list, nodes: list, source: str, exported_at: str) -> dict:
+    """A dump in the format this mirror reads, holding `publishers` and `nodes` as given."""
     return {
         "format": DUMP_FORMAT,
         "format_version": DUMP_FORMAT_VERSION,
-        "exported_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "source": "comfy-registry-mirror",
+        "exported_at": exported_at,
+        "source": source,
         "publishers": publishers,
         "nodes": nodes,
     }
@@ -67,20 +74,8 @@ def write_dump(document: dict, path: str) -> None:
     raw = orjson.dumps(document, option=orjson.OPT_INDENT_2)
     if path.endswith(".gz"):
         raw = gzip.compress(raw, mtime=0)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".export-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(raw)
-        # mkstemp makes the file private; give it the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    with atomic_file(path) as out:
+        out.write(raw)
 
 
 def count_nodes(session: Session) -> int:

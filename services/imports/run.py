@@ -1,32 +1,60 @@
-"""Running one import: read dumps and bundles, validate, stage archives, write, commit or undo."""
+"""Running one import: read dumps and bundles, validate, stage archives, write, commit or undo.
 
-from collections.abc import Callable
-from dataclasses import dataclass
+The stages run cheapest first, so a refusal costs little: bundles' manifests and dumps are
+checked and every dump validated before a single archive is copied into staging and hashed.
+Staged archives move into the archive store only as the transaction commits.
+"""
+
+import contextlib
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import ImportRecord
-from services.archives import ArchiveStore
-from services.bundles.reader import BundleContents, is_bundle, read_bundle
+from models import ImportKind, ImportRecord
+from services.archives import ArchiveStore, StagedArchive
+from services.bundles.reader import BundleRejected, OpenBundle, is_bundle, open_bundle
 from services.dumps.reader import DumpDocument, DumpRejected, dump_files, read_dump_file
 from services.dumps.validation import IncomingMirror, validate_dumps
 from services.imports.summary import ImportSummary
 from services.imports.writer import apply_incoming
+from services.progress import Progress
+from services.refusals import Refused
 
-Progress = Callable[[str, int], Callable[[int], None]]
+
+class ImportRefused(Refused):
+    """An import that could not be carried out (the disk failed it); nothing was imported."""
 
 
 @dataclass(frozen=True)
 class ImportOrigin:
     """Where an import's data came from, as its import record keeps it."""
 
-    kind: str = "import"
+    kind: ImportKind = ImportKind.IMPORT
     # The upstream's base URL for a sync; None for dumps imported by hand.
     origin: str | None = None
     # When the work that produced the data began (a sync's snapshot time).
     started_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """One import as asked: what to read, whether to replace, where archives go, what to record."""
+
+    paths: list[str]
+    replace: bool = False
+    progress: Progress | None = None
+    archive_store: ArchiveStore | None = None
+    origin: ImportOrigin = field(default_factory=ImportOrigin)
+
+
+@dataclass
+class ImportSources:
+    """The dumps an import's PATH arguments name, in order, and the bundles among them."""
+
+    documents: list[DumpDocument] = field(default_factory=list)
+    bundles: list[OpenBundle] = field(default_factory=list)
 
 
 def import_dumps(
@@ -38,94 +66,97 @@ def import_dumps(
     origin: ImportOrigin = ImportOrigin(),
 ) -> ImportSummary:
     """Read, validate and write the dumps and bundles at `paths` as one transaction."""
-    staging: list[str] = []
-    try:
-        documents, bundles = read_sources(paths, archive_store, staging)
-        return _import(session, paths, documents, bundles, replace, progress, archive_store, origin)
-    except OSError as exc:
-        where = archive_store.root if archive_store is not None else "the dumps"
-        raise DumpRejected(
-            [f"could not write {where}: {exc.strerror or exc}. Nothing was imported."]
-        ) from None
-    finally:
-        for folder in staging:
-            ArchiveStore.discard(folder)
+    request = ImportRequest(paths, replace, progress, archive_store, origin)
+    with contextlib.ExitStack() as held:
+        try:
+            sources = read_sources(request, held)
+            incoming = _validate(request, sources)
+            staged = _stage_archives(request, sources, held)
+            return _write(session, request, sources, incoming, staged)
+        except OSError as exc:
+            where = archive_store.root if archive_store is not None else "the dumps"
+            raise ImportRefused(
+                [f"could not write {where}: {exc.strerror or exc}. Nothing was imported."]
+            ) from None
 
 
-def read_sources(
-    paths: list[str], archive_store: ArchiveStore | None, staging: list[str]
-) -> tuple[list[DumpDocument], list[BundleContents]]:
-    """The dumps the PATH arguments name, in order, and the verified bundles among them.
-
-    A staging folder is made (and added to `staging`) only when a bundle is read.
-    """
-    documents: list[DumpDocument] = []
-    bundles: list[BundleContents] = []
-    for path in paths:
-        if is_bundle(path):
-            if archive_store is None:
-                raise DumpRejected([f"{path}: bundles need an archive directory to import into."])
-            if not staging:
-                staging.append(archive_store.staging_area())
-            bundle = read_bundle(path, archive_store, staging[0])
-            bundles.append(bundle)
-            documents.append(bundle.dump)
-        else:
-            documents.extend(read_dump_file(file_path) for file_path in dump_files(path))
-    return documents, bundles
+def read_sources(request: ImportRequest, held: contextlib.ExitStack) -> ImportSources:
+    """Read every dump and open every bundle (kept open in `held`), refusing what is damaged."""
+    sources = ImportSources()
+    for path in request.paths:
+        if not is_bundle(path):
+            sources.documents.extend(read_dump_file(name) for name in dump_files(path))
+            continue
+        if request.archive_store is None:
+            raise BundleRejected([f"{path}: bundles need an archive directory to import into."])
+        bundle = held.enter_context(open_bundle(path))
+        sources.bundles.append(bundle)
+        sources.documents.append(bundle.read_dump())
+    return sources
 
 
-def attach_archives(incoming: IncomingMirror, bundles: list[BundleContents]) -> None:
+def _validate(request: ImportRequest, sources: ImportSources) -> IncomingMirror:
+    """Every dump validated whole, and every bundle's archives matched to a version."""
+    documents = sources.documents
+    nodes = sum(
+        len(d.content["nodes"])
+        for d in documents
+        if isinstance(d.content, dict) and isinstance(d.content.get("nodes"), list)
+    )
+    step = request.progress("Validating", nodes) if request.progress else None
+    incoming = validate_dumps(documents, step)
+    attach_archives(incoming, sources.bundles)
+    return incoming
+
+
+def attach_archives(incoming: IncomingMirror, bundles: list[OpenBundle]) -> None:
     """Give each version its bundle's archive; refuse archives for versions no dump holds."""
     problems = []
     for bundle in bundles:
         for archive in bundle.archives:
-            key = (archive.node_id.lower(), archive.version)
-            node = incoming.nodes.get(key[0])
+            node = incoming.nodes.get(archive.node_id.lower())
             record = node.versions.get(archive.version) if node is not None else None
             if record is None:
                 problems.append(
-                    f"{bundle.places[key]}: version {archive.version!r} of node "
+                    f"{archive.place}: version {archive.version!r} of node "
                     f"{archive.node_id!r} is not in the bundle's dump."
                 )
                 continue
             record["archive_sha256"] = archive.sha256
             record["archive_size"] = archive.size
     if problems:
-        raise DumpRejected(problems)
+        raise BundleRejected(problems)
 
 
-def _import(
-    session, paths, documents, bundles, replace, progress, archive_store, origin
+def _stage_archives(
+    request: ImportRequest, sources: ImportSources, held: contextlib.ExitStack
+) -> list[StagedArchive]:
+    """Copy the bundles' archives into one staging folder (removed when `held` closes)."""
+    if not sources.bundles:
+        return []
+    store = request.archive_store
+    staging = store.staging_area()
+    held.callback(ArchiveStore.discard, staging)
+    return [archive for bundle in sources.bundles for archive in bundle.stage(store, staging)]
+
+
+def _write(
+    session: Session,
+    request: ImportRequest,
+    sources: ImportSources,
+    incoming: IncomingMirror,
+    staged: list[StagedArchive],
 ) -> ImportSummary:
-    """Validate and write; publish staged archives only as the transaction commits."""
-    total_nodes = sum(
-        len(d.content.get("nodes", []))
-        if isinstance(d.content, dict) and isinstance(d.content.get("nodes"), list)
-        else 0
-        for d in documents
-    )
-    step = progress("Validating", total_nodes) if progress else None
-    incoming = validate_dumps(documents, step)
-    attach_archives(incoming, bundles)
-    step = progress("Writing", len(incoming.nodes)) if progress else None
+    """Write and commit; publish staged archives only as the transaction commits."""
+    step = request.progress("Writing", len(incoming.nodes)) if request.progress else None
     published: list[str] = []
     try:
-        summary = apply_incoming(session, incoming, replace, step)
-        if archive_store is not None:
-            archive_store.publish((a for bundle in bundles for a in bundle.archives), published)
+        summary = apply_incoming(session, incoming, request.replace, step)
+        if request.archive_store is not None:
+            request.archive_store.publish(staged, published)
         summary.archives_stored = len(published)
-        summary.archives_verified = sum(len(bundle.archives) for bundle in bundles)
-        session.add(
-            ImportRecord(
-                kind=origin.kind,
-                origin=origin.origin or _dump_source(documents),
-                started_at=origin.started_at,
-                sources=paths,
-                replace=replace,
-                summary=summary.as_dict(),
-            )
-        )
+        summary.archives_verified = len(staged)
+        session.add(_record(request, sources, summary))
         session.commit()
     except IntegrityError as exc:
         session.rollback()
@@ -138,6 +169,19 @@ def _import(
         ArchiveStore.unpublish(published)
         raise
     return summary
+
+
+def _record(request: ImportRequest, sources: ImportSources, summary: ImportSummary) -> ImportRecord:
+    """The import record this import leaves behind."""
+    origin = request.origin
+    return ImportRecord(
+        kind=origin.kind,
+        origin=origin.origin or _dump_source(sources.documents),
+        started_at=origin.started_at,
+        sources=request.paths,
+        replace=request.replace,
+        summary=summary.as_dict(),
+    )
 
 
 def _dump_source(documents: list[DumpDocument]) -> str | None:

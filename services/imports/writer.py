@@ -1,6 +1,5 @@
 """Writing validated dumps into the mirror's tables: upserts, --replace removals, derived data."""
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,12 +12,12 @@ from models import Node, NodeVersion, NodeVersionStatus, Publisher, pair_key
 from models.columns import utcnow
 from schemas.node_version import NodeVersionSchema
 from services.catalog.semver import precedence_key
+from services.chunks import chunks
 from services.dumps.reader import DumpRejected
 from services.dumps.validation import IncomingMirror, IncomingNode, stable_version_id
 from services.imports.summary import ImportSummary
+from services.progress import Step
 
-# Bound values per statement when filtering by many keys.
-CHUNK = 5_000
 # The statuses a node's "latest" version is chosen among.
 LATEST_STATUSES = frozenset({NodeVersionStatus.ACTIVE})
 
@@ -38,15 +37,10 @@ def serialize_version(record: dict[str, Any]) -> str:
     return orjson.dumps(_version_schema.dump(record)).decode()
 
 
-def _chunks(keys: list, size: int = CHUNK) -> Iterable[list]:
-    for start in range(0, len(keys), size):
-        yield keys[start : start + size]
-
-
 def _rows(session: Session, table: sa.Table, column: sa.Column, keys: list) -> list[dict]:
     """Rows of `table` whose `column` is among `keys`, as plain dicts."""
     rows: list[dict] = []
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys):
         result = session.execute(sa.select(table).where(column.in_(chunk)))
         rows.extend(dict(row) for row in result.mappings())
     return rows
@@ -61,7 +55,7 @@ def apply_incoming(
     session: Session,
     incoming: IncomingMirror,
     replace: bool,
-    step: Callable[[int], None] | None = None,
+    step: Step | None = None,
 ) -> ImportSummary:
     """Upsert (or, with replace, make the mirror equal to) the incoming data; no commit."""
     summary = ImportSummary(unknown_keys=incoming.unknown_keys, sources=incoming.sources)
@@ -104,21 +98,21 @@ def apply_incoming(
         else:
             summary.nodes.unchanged += 1
     writes.execute(session)
-    _stamp_changed_nodes(session, writes)
+    stamp_changed_nodes(session, writes.changed_nodes())
     session.flush()
     return summary
 
 
-def _stamp_changed_nodes(session: Session, writes: "_Writes") -> None:
-    """Stamp changed nodes once more, just before the caller commits.
+def stamp_changed_nodes(session: Session, keys: list[str]) -> None:
+    """Mark the nodes with these normalized ids changed now, for `timestamp` filters to see.
 
-    Readers see the changes only at the commit, so a stamp from when the writing began could be
-    earlier than a sync that started meanwhile, which would then miss them for good.
+    An import stamps them just before it commits: readers see the changes only at the commit,
+    so a stamp from when the writing began could be earlier than a sync that started meanwhile,
+    which would then miss them for good.
     """
     table = Node.__table__
     stamp = utcnow()
-    touched = [record["normalized_id"] for record in writes.node_inserts + writes.node_updates]
-    for chunk in _chunks(touched):
+    for chunk in chunks(keys):
         session.execute(
             table.update().where(table.c.normalized_id.in_(chunk)).values(changed_at=stamp)
         )
@@ -134,9 +128,13 @@ class _Writes:
     version_updates: list[dict] = field(default_factory=list)
     version_deletes: list[str] = field(default_factory=list)
 
+    def changed_nodes(self) -> list[str]:
+        """The normalized ids of the nodes written."""
+        return [record["normalized_id"] for record in self.node_inserts + self.node_updates]
+
     def execute(self, session: Session) -> None:
         """Run the batches in an order the foreign keys and unique keys accept."""
-        for chunk in _chunks(self.version_deletes):
+        for chunk in chunks(self.version_deletes):
             session.execute(sa.delete(NodeVersion).where(NodeVersion.id.in_(chunk)))
         if self.node_inserts:
             session.execute(sa.insert(Node), self.node_inserts)
@@ -252,7 +250,7 @@ def _remove_absent(session: Session, incoming: IncomingMirror, summary: ImportSu
     """
     keep = set(incoming.nodes)
     gone = [key for (key,) in session.execute(sa.select(Node.normalized_id)) if key not in keep]
-    for chunk in _chunks(gone):
+    for chunk in chunks(gone):
         summary.versions.removed += session.execute(
             sa.select(sa.func.count()).where(NodeVersion.node_normalized_id.in_(chunk))
         ).scalar_one()
@@ -267,14 +265,14 @@ def _remove_absent(session: Session, incoming: IncomingMirror, summary: ImportSu
         if version not in incoming.nodes[node_key].versions
     ]
     absent_versions = [version_id for version_id, _ in absent]
-    for chunk in _chunks(absent_versions):
+    for chunk in chunks(absent_versions):
         session.execute(sa.delete(NodeVersion).where(NodeVersion.id.in_(chunk)))
     summary.versions.removed += len(absent_versions)
     keep_publishers = set(incoming.publishers) | set(incoming.publisher_references)
     gone_publishers = [
         pid for (pid,) in session.execute(sa.select(Publisher.id)) if pid not in keep_publishers
     ]
-    for chunk in _chunks(gone_publishers):
+    for chunk in chunks(gone_publishers):
         session.execute(sa.delete(Publisher).where(Publisher.id.in_(chunk)))
     summary.publishers.removed += len(gone_publishers)
     return {node_key for _, node_key in absent}

@@ -1,6 +1,5 @@
 """Repairing the mirror from a bundle: archives restored, leftovers removed, derived data redone."""
 
-import contextlib
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -9,10 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from models import Node, NodeVersion
-from models.columns import utcnow
 from services.archives import ArchiveStore, StagedArchive
-from services.bundles.reader import read_bundle
-from services.imports.writer import CHUNK, latest_version, serialize_version
+from services.bundles.reader import open_bundle
+from services.chunks import chunks
+from services.imports.writer import latest_version, serialize_version, stamp_changed_nodes
 from services.integrity.verify import (
     ARCHIVE_RECORDS,
     CORRUPT,
@@ -22,10 +21,10 @@ from services.integrity.verify import (
     ORPHAN,
     SERIALIZED,
     STAGING,
-    Progress,
     VerifyReport,
     verify_mirror,
 )
+from services.progress import Progress
 
 
 @dataclass
@@ -43,15 +42,16 @@ def repair_mirror(
 ) -> RepairReport:
     """Verify `bundle_path`, then fix what verification finds, then verify again.
 
-    The bundle is checked whole first (DumpRejected before anything changes). Missing and
+    The bundle is checked whole first (BundleRejected before anything changes). Missing and
     corrupt archives come from its archives with the digest the database records; orphan
     files and stale staging folders are removed; derived data is recomputed.
     """
     staging = store.staging_area()
     try:
-        bundle = read_bundle(bundle_path, store, staging)
+        with open_bundle(bundle_path) as bundle:
+            archives = bundle.stage(store, staging)
         report = RepairReport(verify_mirror(session, store, progress, own=staging))
-        _restore_archives(store, report, bundle.archives)
+        _restore_archives(store, report, archives)
         _remove_leftovers(report)
         _correct_archive_sizes(session, store, report)
         _recompute_derived_data(session, report)
@@ -84,22 +84,14 @@ def _restore_archives(
                 f"{problem.subject}: the bundle has no archive with sha256 {problem.target}"
             )
             continue
-        target = store.path_for(problem.target)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        os.chmod(staged.staged_path, 0o644)
-        # Staging is inside the archive directory: the replace is atomic, never half a file.
-        os.replace(staged.staged_path, target)
-        relative = os.path.relpath(target, store.root)
+        relative = os.path.relpath(store.place(staged), store.root)
         report.repaired.append(f"{problem.subject}: restored archive {relative} from the bundle")
 
 
 def _remove_leftovers(report: RepairReport) -> None:
     for problem in report.before.problems:
         if problem.kind == ORPHAN:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(problem.target)
-            with contextlib.suppress(OSError):
-                os.rmdir(os.path.dirname(problem.target))  # only if now empty
+            ArchiveStore.unpublish([problem.target])
             report.repaired.append(f"{problem.subject}: removed the orphan archive file")
         elif problem.kind == STAGING:
             shutil.rmtree(problem.target, ignore_errors=True)
@@ -125,8 +117,7 @@ def _correct_archive_sizes(session: Session, store: ArchiveStore, report: Repair
 def _recompute_derived_data(session: Session, report: RepairReport) -> None:
     version_ids = [p.target for p in report.before.problems if p.kind == SERIALIZED]
     touched: set[str] = set()
-    for start in range(0, len(version_ids), CHUNK):
-        chunk = version_ids[start : start + CHUNK]
+    for chunk in chunks(version_ids):
         rows = session.execute(sa.select(NodeVersion.__table__).where(NodeVersion.id.in_(chunk)))
         updates = []
         for row in rows.mappings().all():
@@ -150,10 +141,4 @@ def _recompute_derived_data(session: Session, report: RepairReport) -> None:
         touched.add(problem.target)
         report.repaired.append(f"{problem.subject}: recomputed latest_version, {expected!r}")
     # What the API serves for these nodes changed: `timestamp` filters must see it.
-    keys, now = sorted(touched), utcnow()
-    for start in range(0, len(keys), CHUNK):
-        session.execute(
-            sa.update(Node)
-            .where(Node.normalized_id.in_(keys[start : start + CHUNK]))
-            .values(changed_at=now)
-        )
+    stamp_changed_nodes(session, sorted(touched))

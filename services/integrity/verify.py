@@ -3,7 +3,7 @@
 import os
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import groupby
 
@@ -12,10 +12,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from models import Base, Node, NodeVersion
-from services.archives import ArchiveStore, file_digest
-from services.imports.writer import CHUNK, latest_version, serialize_version
-
-Progress = Callable[[str, int], Callable[[int], None]]
+from services.archives import STAGING_PREFIX, ArchiveStore
+from services.chunks import KEYS_PER_STATEMENT, chunks
+from services.digests import file_digest
+from services.imports.writer import latest_version, serialize_version
+from services.progress import Progress
 
 # Kinds of problem, in the order a report lists them.
 INTEGRITY = "database integrity"
@@ -30,7 +31,6 @@ KINDS = (INTEGRITY, MISSING, CORRUPT, ARCHIVE_RECORDS, ORPHAN, STAGING, LATEST, 
 
 _PREFIX_FOLDER = re.compile(r"[0-9a-f]{2}")
 _ARCHIVE_FILE = re.compile(r"([0-9a-f]{64})\.zip")
-_STAGING_PREFIX = ".staging-"
 # Versions named in one line about an archive many versions share.
 NAMED_VERSIONS = 3
 
@@ -139,7 +139,7 @@ def check_archives(
         sa.select(digest, NodeVersion.archive_size, NodeVersion.node_id, NodeVersion.version)
         .where(digest.is_not(None))
         .order_by(digest)
-        .execution_options(yield_per=CHUNK)
+        .execution_options(yield_per=KEYS_PER_STATEMENT)
     )
     for sha256, versions in groupby(rows, key=lambda row: row.archive_sha256):
         _check_archive(store, sha256, list(versions), report)
@@ -192,7 +192,7 @@ def check_archive_directory(
         return
     for entry in sorted(os.scandir(store.root), key=lambda entry: entry.name):
         is_folder = entry.is_dir(follow_symlinks=False)
-        if is_folder and entry.name.startswith(_STAGING_PREFIX):
+        if is_folder and entry.name.startswith(STAGING_PREFIX):
             if entry.path != own:
                 detail = "a staging folder an import or repair left behind"
                 report.add(STAGING, entry.name, detail, entry.path)
@@ -232,8 +232,7 @@ def check_derived_data(
     total = session.scalar(sa.select(sa.func.count()).select_from(NodeVersion))
     step = progress("Checking derived data", total) if progress else None
     report.nodes = len(nodes)
-    for start in range(0, len(nodes), CHUNK):
-        chunk = nodes[start : start + CHUNK]
+    for chunk in chunks(nodes):
         statuses: dict[str, dict] = defaultdict(dict)
         for record in _version_records(session, [key for key, _, _ in chunk]):
             statuses[record["node_normalized_id"]][record["version"]] = record["status"]

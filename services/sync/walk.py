@@ -11,23 +11,23 @@ against another instance of this mirror:
 - GET /publishers/{id}, only for a publisher a node embeds without its name.
 """
 
-from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote
 
 from models.statuses import NodeVersionStatus
+from services.chunks import chunks
+from services.dumps.writer import dump_document
+from services.progress import Log, Progress
 from services.sync.client import UpstreamClient, UpstreamError
+from services.timestamps import rfc3339
 
 PAGE_SIZE = 100
 NODE_ID_BATCH = 50
 ALL_STATUSES = [status.value for status in NodeVersionStatus]
 # A publisher embedded without these is fetched whole with GET /publishers/{id}.
 PUBLISHER_ESSENTIALS = ("name",)
-
-Log = Callable[[str], None]
-Phase = Callable[[str, int], Callable[[int], None]]
 
 
 @dataclass
@@ -43,6 +43,28 @@ class UpstreamCatalog:
     # The upstream's clock at its first answer, to take the sync's snapshot time in its terms.
     first_date: datetime | None = None
 
+    def as_dump(self, upstream: str, started_at: datetime) -> dict:
+        """The catalogue as a dump: publishers once, nodes naming them, versions inside nodes."""
+        nodes = []
+        for key in sorted(self.nodes):
+            node = dict(self.nodes[key])
+            publisher = node.pop("publisher", None)
+            if isinstance(publisher, dict) and publisher.get("id") in self.publishers:
+                node["publisher"] = {"id": publisher["id"]}
+            versions: dict[str, dict] = {}
+            for version in self.versions.get(key, []):
+                if not isinstance(version, dict):
+                    continue
+                node_id = version.get("node_id")
+                if isinstance(node_id, str) and node_id.lower() == key:
+                    # Upstream may spell the node id in another case inside its versions.
+                    version = {**version, "node_id": node["id"]}
+                versions.setdefault(str(version.get("version")), version)
+            node["versions"] = list(versions.values())
+            nodes.append(node)
+        publishers = [self.publishers[key] for key in sorted(self.publishers)]
+        return dump_document(publishers, nodes, upstream, rfc3339(started_at))
+
 
 def walk_catalog(
     client: UpstreamClient,
@@ -50,7 +72,7 @@ def walk_catalog(
     since: datetime | None,
     node_ids: list[str],
     log: Log,
-    phase: Phase,
+    phase: Progress,
 ) -> UpstreamCatalog:
     """Fetch the nodes changed after `since` (all when None), or only `node_ids` when given."""
     catalog = UpstreamCatalog()
@@ -78,13 +100,13 @@ def _list_nodes(client, catalog, since, node_ids, log, phase) -> dict[str, dict]
     """Every node the listing gives, by lower-cased id; walked twice if it moved under us."""
     base = [("limit", str(PAGE_SIZE)), ("include_banned", "true")]
     if since is not None:
-        base.append(("timestamp", since.strftime("%Y-%m-%dT%H:%M:%S.%fZ")))
+        base.append(("timestamp", rfc3339(since)))
     queries = [base]
     if node_ids:
         wanted = sorted({node_id.lower(): node_id for node_id in node_ids}.values())
         queries = [
-            base + [("node_id", node_id) for node_id in wanted[start : start + NODE_ID_BATCH]]
-            for start in range(0, len(wanted), NODE_ID_BATCH)
+            base + [("node_id", node_id) for node_id in batch]
+            for batch in chunks(wanted, NODE_ID_BATCH)
         ]
     listed: dict[str, dict] = {}
     for _ in range(2):

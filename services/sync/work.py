@@ -15,52 +15,25 @@ import contextlib
 import fcntl
 import os
 import shutil
-import tempfile
 
 import orjson
-from marshmallow import ValidationError
 
-from schemas.bundle import BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, BundleManifestSchema
-from schemas.errors import flatten_messages
-from services.archives import file_digest
-from services.bundles.reader import MANIFEST, safe_member_path
-from services.dumps.writer import write_dump
+from services.bundles.files import archive_member_path
+from services.bundles.reader import bundle_problems
+from services.bundles.writer import write_dump_and_manifest
+from services.files import atomic_file, fsync_folder, move_into_place
+from services.refusals import Refused
 
 STATE = "sync-state.json"
 JOURNAL = "journal.jsonl"
 LOCK = ".lock"
-DUMP_NAME = "dump.json.gz"
 _BOOKKEEPING = (STATE, JOURNAL, LOCK)
+# Problems named when a finished bundle does not match its manifest.
+LISTED_PROBLEMS = 5
 
 
-class SyncRefused(Exception):
-    """The sync cannot start or finish here; the message says why and what to do."""
-
-
-def _fsync_folder(path: str) -> None:
-    """Make a rename or a new file in `path` durable."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def write_json_atomically(path: str, document) -> None:
-    """Write a JSON file whole or not at all."""
-    folder = os.path.dirname(path)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(orjson.dumps(document, option=orjson.OPT_INDENT_2))
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+class SyncRefused(Refused):
+    """A sync that wrote no bundle and left the mirror unchanged; each problem says what to do."""
 
 
 class SyncWork:
@@ -82,8 +55,10 @@ class SyncWork:
         """
         if final is not None and os.path.lexists(final):
             raise SyncRefused(
-                f"{final} already exists: a finished bundle is never overwritten. "
-                "Choose another --out, or remove it first."
+                [
+                    f"{final} already exists: a finished bundle is never overwritten. "
+                    "Choose another --out, or remove it first."
+                ]
             )
         os.makedirs(path, exist_ok=True)
         lock_handle = open(os.path.join(path, LOCK), "a+")  # noqa: SIM115 (held until close)
@@ -92,7 +67,7 @@ class SyncWork:
         except BlockingIOError:
             lock_handle.close()
             raise SyncRefused(
-                f"another sync is writing {path}; wait for it to finish (or stop it) first."
+                [f"another sync is writing {path}; wait for it to finish (or stop it) first."]
             ) from None
         state = _read_state(path)
         leftovers = [name for name in os.listdir(path) if name not in _BOOKKEEPING]
@@ -102,8 +77,10 @@ class SyncWork:
                 lock_handle.close()
                 what = _describe(state) if state is not None else "files that are not a sync's"
                 raise SyncRefused(
-                    f"{path} holds {what}. Run that same sync again to resume it, "
-                    f"or remove {path} to start this one."
+                    [
+                        f"{path} holds {what}. Run that same sync again to resume it, "
+                        f"or remove {path} to start this one."
+                    ]
                 )
             _empty_folder(path)
             state = None
@@ -111,7 +88,8 @@ class SyncWork:
 
     def save_state(self, state: dict) -> None:
         """Record what this sync is and its snapshot, so a rerun can resume it."""
-        write_json_atomically(os.path.join(self.path, STATE), state)
+        with atomic_file(os.path.join(self.path, STATE)) as out:
+            out.write(orjson.dumps(state, option=orjson.OPT_INDENT_2))
 
     def journaled(self) -> dict[tuple[str, str], dict]:
         """Archives an earlier run finished, by (lower-cased node id, version).
@@ -150,7 +128,7 @@ class SyncWork:
 
         The node id and version were validated (no separators, no '..') before this is called.
         """
-        relative = f"archives/{node_id}/{version}.zip"
+        relative = archive_member_path(node_id, version)
         absolute = os.path.join(self.path, relative)
         os.makedirs(os.path.dirname(absolute), exist_ok=True)
         return relative, absolute
@@ -166,33 +144,23 @@ class SyncWork:
             if folder != root and not os.listdir(folder):
                 os.rmdir(folder)
 
-    def write_bundle(self, document: dict, entries: list[dict], source: str, now: str) -> None:
+    def write_bundle(self, document: dict, entries: list[dict], source: str) -> None:
         """The dump, then the manifest naming it and every archive in `entries`."""
         self.drop_unlisted_archives({entry["path"] for entry in entries})
-        dump_path = os.path.join(self.path, DUMP_NAME)
-        write_dump(document, dump_path)
-        sha256, size = file_digest(dump_path)
-        manifest = {
-            "format": BUNDLE_FORMAT,
-            "format_version": BUNDLE_FORMAT_VERSION,
-            "created_at": now,
-            "source": source,
-            "dump": {"path": DUMP_NAME, "sha256": sha256, "size": size},
-            "archives": entries,
-        }
-        write_json_atomically(os.path.join(self.path, MANIFEST), manifest)
+        write_dump_and_manifest(self.path, document, entries, source)
 
     def finish(self) -> None:
         """Check every file against the manifest, then move the bundle into place."""
-        problems = verify_bundle_folder(self.path)
+        problems = bundle_problems(self.path)
         if problems:
             raise SyncRefused(
-                f"the bundle written in {self.path} does not match its manifest: "
-                + "; ".join(problems[:5])
+                [
+                    f"the bundle written in {self.path} does not match its manifest:",
+                    *problems[:LISTED_PROBLEMS],
+                ]
             )
-        _fsync_folder(self.path)
-        os.replace(self.path, self.final)
-        _fsync_folder(os.path.dirname(os.path.abspath(self.final)))
+        fsync_folder(self.path)
+        move_into_place(self.path, self.final)
         for name in _BOOKKEEPING:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(os.path.join(self.final, name))
@@ -208,27 +176,6 @@ class SyncWork:
         if self._lock is not None:
             self._lock.close()
             self._lock = None
-
-
-def verify_bundle_folder(path: str) -> list[str]:
-    """Problems with a bundle folder: its manifest, and each file's size and sha256."""
-    try:
-        with open(os.path.join(path, MANIFEST), "rb") as handle:
-            manifest = BundleManifestSchema().load(orjson.loads(handle.read()))
-    except (OSError, orjson.JSONDecodeError) as exc:
-        return [f"{MANIFEST}: {exc}"]
-    except ValidationError as exc:
-        return [f"{MANIFEST}: {problem}" for problem in flatten_messages(exc.messages)]
-    problems = []
-    for entry in [manifest["dump"], *manifest["archives"]]:
-        relative = safe_member_path(entry["path"])
-        if relative is None or not os.path.isfile(os.path.join(path, relative)):
-            problems.append(f"{entry['path']}: missing")
-            continue
-        sha256, size = file_digest(os.path.join(path, relative))
-        if (sha256, size) != (entry["sha256"], entry["size"]):
-            problems.append(f"{entry['path']}: sha256 {sha256} and {size} bytes on disk")
-    return problems
 
 
 def _read_state(path: str) -> dict | None:
