@@ -4,7 +4,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-# Named constraints keep migrations and error messages readable on every backend.
+# Every backend gives a constraint the same name (create_all makes the tables), so an
+# integrity error names the constraint it broke the same way everywhere.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
