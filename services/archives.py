@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from services.digests import copy_hashing, read_in_chunks
-from services.files import move_into_place
+from services.files import fsync_folder, move_into_place
 
 # Archives are served to everyone: readable by all whatever the umask.
 ARCHIVE_MODE = 0o644
@@ -61,17 +61,22 @@ class ArchiveStore:
 
     def publish(self, staged: Iterable[StagedArchive], created: list[str]) -> None:
         """Move staged archives into place, adding each path new to the store to `created`."""
+        folders = set()
         for archive in staged:
             if not self.has(archive.sha256):
-                created.append(self.place(archive))
+                created.append(self.place(archive, sync_folder=False))
+                folders.add(os.path.dirname(created[-1]))
+        # Once per prefix folder, not per archive: an import may bring tens of thousands.
+        for folder in sorted(folders):
+            fsync_folder(folder)
 
-    def place(self, archive: StagedArchive) -> str:
+    def place(self, archive: StagedArchive, sync_folder: bool = True) -> str:
         """Move a staged archive where its digest says, over whatever is there; return the path.
 
         Staging is inside the store, so this is a rename: never half an archive in place.
         """
         target = self.path_for(archive.sha256)
-        move_into_place(archive.staged_path, target, ARCHIVE_MODE)
+        move_into_place(archive.staged_path, target, ARCHIVE_MODE, sync_folder)
         return target
 
     @staticmethod

@@ -22,17 +22,21 @@ def fsync_folder(path: str) -> None:
         os.close(descriptor)
 
 
-def move_into_place(source: str, target: str, mode: int | None = None) -> None:
+def move_into_place(
+    source: str, target: str, mode: int | None = None, sync_folder: bool = True
+) -> None:
     """Rename a finished file or folder over `target` (same file system), durably.
 
     Readers see the old `target` or the new one, never a part; `mode`, when given, is set first.
+    The rename is durable once the folder is fsync'd: here, unless the caller batches that.
     """
     if mode is not None:
         os.chmod(source, mode)
     folder = os.path.dirname(os.path.abspath(target))
     os.makedirs(folder, exist_ok=True)
     os.replace(source, target)
-    fsync_folder(folder)
+    if sync_folder:
+        fsync_folder(folder)
 
 
 @contextlib.contextmanager
