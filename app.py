@@ -1,4 +1,4 @@
-"""The application factory: configuration, extensions, blueprints, error handlers, commands."""
+"""The application factory: settings, extensions, archive store, blueprints, errors, commands."""
 
 import os
 
@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("ARCHIVE_DIR"):
         app.config["ARCHIVE_DIR"] = os.path.join(app.instance_path, "archives")
     register_extensions(app)
+    register_archive_store(app)
     register_proxy_fix(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -53,6 +54,13 @@ def register_extensions(app: Flask) -> None:
         expose_headers=["Content-Length", "Content-Range", "ETag"],
         max_age=86400,
     )
+
+
+def register_archive_store(app: Flask) -> None:
+    """Keep the app's one ArchiveStore, over ARCHIVE_DIR, for its views and commands."""
+    from services.archives import ArchiveStore
+
+    app.extensions["archive_store"] = ArchiveStore(app.config["ARCHIVE_DIR"])
 
 
 def register_proxy_fix(app: Flask) -> None:
