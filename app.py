@@ -79,7 +79,7 @@ def register_proxy_fix(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the API's routes."""
-    from blueprints import archives, bulk, comfy_nodes, meta, nodes, publishers, status
+    from blueprints import archives, bulk, comfy_nodes, meta, nodes, publishers, status, versions
 
     app.register_blueprint(archives.bp)
     app.register_blueprint(bulk.bp)
@@ -88,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(nodes.bp)
     app.register_blueprint(publishers.bp)
     app.register_blueprint(status.bp)
+    app.register_blueprint(versions.bp)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -5,7 +5,7 @@ import os
 from flask import Blueprint, current_app, send_file
 from werkzeug.exceptions import NotFound
 
-from blueprints.openapi import documented
+from blueprints.operations import operation
 from extensions import db
 from services.catalog.queries import get_archive
 
@@ -16,23 +16,15 @@ ONE_YEAR = 365 * 24 * 3600
 
 
 @bp.get("/archives/<node_id>/<version>/node.zip")
-@documented(
-    "get",
-    operationId="DownloadNodeArchive",
-    tags=["Mirror"],
-    parameters=[
-        {"name": "node_id", "in": "path", "required": True, "schema": {"type": "string"}},
-        {"name": "version", "in": "path", "required": True, "schema": {"type": "string"}},
-    ],
+@operation(
+    "DownloadNodeArchive",
+    tag="Mirror",
     responses={
-        "200": {
+        200: {
             "description": "The archive (supports Range, If-None-Match, HEAD)",
             "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
         },
-        "404": {
-            "description": "The mirror holds no archive for that version",
-            "content": {"application/json": {"schema": "ErrorResponse"}},
-        },
+        404: "The mirror holds no archive for that version",
     },
 )
 def download_archive(node_id: str, version: str):
