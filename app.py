@@ -1,4 +1,4 @@
-"""The application factory: configuration, extensions, blueprints, error handlers, commands."""
+"""The application factory: settings, extensions, archive store, blueprints, errors, commands."""
 
 import os
 
@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("ARCHIVE_DIR"):
         app.config["ARCHIVE_DIR"] = os.path.join(app.instance_path, "archives")
     register_extensions(app)
+    register_archive_store(app)
     register_proxy_fix(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -55,6 +56,13 @@ def register_extensions(app: Flask) -> None:
     )
 
 
+def register_archive_store(app: Flask) -> None:
+    """Keep the app's one ArchiveStore, over ARCHIVE_DIR, for its views and commands."""
+    from services.archives import ArchiveStore
+
+    app.extensions["archive_store"] = ArchiveStore(app.config["ARCHIVE_DIR"])
+
+
 def register_proxy_fix(app: Flask) -> None:
     """Honour X-Forwarded-* only from as many reverse proxies as configured to be trusted."""
     trusted = app.config["TRUSTED_PROXIES"]
@@ -71,7 +79,7 @@ def register_proxy_fix(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the API's routes."""
-    from blueprints import archives, bulk, comfy_nodes, meta, nodes, publishers, status
+    from blueprints import archives, bulk, comfy_nodes, meta, nodes, publishers, status, versions
 
     app.register_blueprint(archives.bp)
     app.register_blueprint(bulk.bp)
@@ -80,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(nodes.bp)
     app.register_blueprint(publishers.bp)
     app.register_blueprint(status.bp)
+    app.register_blueprint(versions.bp)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -32,7 +32,6 @@ from bench.pairs import BenchmarkError
 from extensions import db
 from models import Node, NodeVersion
 from schemas.dump import DUMP_FORMAT, DUMP_FORMAT_VERSION
-from services.archives import ArchiveStore
 from services.imports.run import import_dumps
 from services.sync.client import ClientSettings
 from services.sync.request import SyncRequest
@@ -153,7 +152,7 @@ def timed_sync(app, url: str, workdir: str, jobs: int, access_log: str) -> dict:
         start, cpu_start = time.perf_counter(), time.process_time()
         outcome = run_sync(
             db.session,
-            ArchiveStore(app.config["ARCHIVE_DIR"]),
+            app.extensions["archive_store"],
             request,
             lambda line: None,
             phase,

@@ -2,14 +2,12 @@
 
 import os
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, send_file
 from werkzeug.exceptions import NotFound
 
-from blueprints.openapi import documented
+from blueprints.operations import operation
 from extensions import db
-from models import NodeVersion, pair_key
-from services.archives import ArchiveStore
+from services.catalog.queries import get_archive
 
 bp = Blueprint("archives", __name__)
 
@@ -18,35 +16,23 @@ ONE_YEAR = 365 * 24 * 3600
 
 
 @bp.get("/archives/<node_id>/<version>/node.zip")
-@documented(
-    "get",
-    operationId="DownloadNodeArchive",
-    tags=["Mirror"],
-    parameters=[
-        {"name": "node_id", "in": "path", "required": True, "schema": {"type": "string"}},
-        {"name": "version", "in": "path", "required": True, "schema": {"type": "string"}},
-    ],
+@operation(
+    "DownloadNodeArchive",
+    tag="Mirror",
     responses={
-        "200": {
+        200: {
             "description": "The archive (supports Range, If-None-Match, HEAD)",
             "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
         },
-        "404": {
-            "description": "The mirror holds no archive for that version",
-            "content": {"application/json": {"schema": "ErrorResponse"}},
-        },
+        404: "The mirror holds no archive for that version",
     },
 )
 def download_archive(node_id: str, version: str):
     """Download a mirrored node archive"""
-    row = db.session.execute(
-        sa.select(NodeVersion.node_id, NodeVersion.archive_sha256).where(
-            NodeVersion.pair_key == pair_key(node_id.lower(), version)
-        )
-    ).first()
+    row = get_archive(db.session, node_id, version)
     if row is None or row.archive_sha256 is None:
         raise NotFound(f"This mirror holds no archive for {node_id} {version}.")
-    path = ArchiveStore(current_app.config["ARCHIVE_DIR"]).path_for(row.archive_sha256)
+    path = current_app.extensions["archive_store"].path_for(row.archive_sha256)
     if not os.path.isfile(path):
         current_app.logger.error("archive %s of %s %s is missing", path, node_id, version)
         raise NotFound(

@@ -5,10 +5,10 @@ from flask import Blueprint, current_app, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-from blueprints.openapi import documented
+from blueprints.operations import operation
 from blueprints.responses import json_response
 from extensions import db
-from schemas.bulk import BulkNodeVersionsRequestSchema
+from schemas.bulk import BulkNodeVersionsRequestSchema, BulkNodeVersionsResponseSchema
 from schemas.errors import summarize_messages
 from services.catalog.lookup import look_up_node_versions
 
@@ -32,27 +32,12 @@ def read_json_body():
 
 
 @bp.post("/bulk/nodes/versions")
-@documented(
-    "post",
-    operationId="GetBulkNodeVersions",
-    tags=["Registry"],
-    requestBody={
-        "content": {"application/json": {"schema": "BulkNodeVersionsRequest"}},
-        "required": True,
-    },
+@operation(
+    "GetBulkNodeVersions",
+    body=BulkNodeVersionsRequestSchema,
     responses={
-        "200": {
-            "content": {"application/json": {"schema": "BulkNodeVersionsResponse"}},
-            "description": "Successfully retrieved node versions",
-        },
-        "400": {
-            "content": {"application/json": {"schema": "ErrorResponse"}},
-            "description": "Bad request, invalid input",
-        },
-        "500": {
-            "content": {"application/json": {"schema": "ErrorResponse"}},
-            "description": "Internal server error",
-        },
+        200: (BulkNodeVersionsResponseSchema, "Successfully retrieved node versions"),
+        400: "Bad request, invalid input",
     },
 )
 def get_bulk_node_versions():

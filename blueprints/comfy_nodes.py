@@ -8,8 +8,7 @@ the mirror answers each such look-up with a clear 404 rather than a generic "no 
 from flask import Blueprint
 from werkzeug.exceptions import NotFound
 
-from blueprints.openapi import documented
-from blueprints.parameters import SERVER_ERROR, error, path_parameter
+from blueprints.operations import operation
 
 bp = Blueprint("comfy_nodes", __name__)
 
@@ -17,15 +16,9 @@ NO_INDEX = "This mirror holds no index of ComfyUI node classes (dumps and bundle
 
 
 @bp.get("/comfy-nodes/<comfyNodeName>/node")
-@documented(
-    "get",
-    operationId="GetNodeByComfyNodeName",
-    tags=["Registry"],
-    parameters=[path_parameter("comfyNodeName", "The name of the ComfyUI node")],
-    responses={
-        "404": error("No node found containing the specified ComfyUI node name"),
-        "500": SERVER_ERROR,
-    },
+@operation(
+    "GetNodeByComfyNodeName",
+    responses={404: "No node found containing the specified ComfyUI node name"},
 )
 def get_node_by_comfy_node_name(comfyNodeName: str):
     """Retrieve a node by ComfyUI node name"""
@@ -33,17 +26,14 @@ def get_node_by_comfy_node_name(comfyNodeName: str):
 
 
 @bp.get("/nodes/<nodeId>/versions/<version>/comfy-nodes")
-@documented(
-    "get",
-    operationId="ListComfyNodes",
-    tags=["Registry"],
+@operation(
+    "ListComfyNodes",
+    # Documented only: the answer is a 404 whatever the page asked for.
     parameters=[
-        path_parameter("nodeId", "The node's id"),
-        path_parameter("version", "The version string"),
         {"in": "query", "name": "page", "schema": {"type": "integer", "default": 1}},
         {"in": "query", "name": "limit", "schema": {"type": "integer", "default": 10}},
     ],
-    responses={"404": error("Version not found"), "500": SERVER_ERROR},
+    responses={404: "Version not found"},
 )
 def list_comfy_nodes(nodeId: str, version: str):
     """List the ComfyUI nodes of a node version"""

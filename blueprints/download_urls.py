@@ -1,9 +1,12 @@
-"""Download URLs of mirrored archives: stored with a mark, resolved against the mirror's URL."""
+"""Download URLs of mirrored archives: stored with a mark, resolved against the mirror's URL.
+
+Imported by the import writer, so it stays free of Flask: the request-bound part (which URL
+the mirror has) is in blueprints/responses.py.
+"""
 
 from urllib.parse import quote
 
 import orjson
-from flask import current_app, request
 
 # Stored in place of the mirror's base URL in a version's serialized downloadUrl. Import refuses
 # control characters in download URLs, and inside JSON the mark only ever follows the key
@@ -21,12 +24,6 @@ def archive_path(node_id: str, version: str) -> str:
 def marked_archive_url(node_id: str, version: str) -> str:
     """The downloadUrl stored for a version whose archive the mirror holds."""
     return ARCHIVE_URL_MARK + archive_path(node_id, version)
-
-
-def public_base_url() -> str:
-    """The mirror's URL as callers reach it: configured, or from the (proxy-aware) request."""
-    configured = current_app.config.get("PUBLIC_BASE_URL")
-    return (configured or request.url_root).rstrip("/")
 
 
 def resolve_archive_urls(body: bytes, base_url: str) -> bytes:

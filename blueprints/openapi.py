@@ -8,11 +8,20 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from marshmallow import fields
 
-from schemas.bulk import BulkNodeVersionsRequestSchema, BulkNodeVersionsResponseSchema
-from schemas.errors import ErrorResponseSchema
 from version import __version__
 
 OPENAPI_VERSION = "3.0.2"
+_VARIABLE = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+# Every path variable the routes use, described once; names are upstream's where it has the path.
+PATH_VARIABLES = {
+    "nodeId": "The node's id, in any case.",
+    "node_id": "The node's id, in any case.",
+    "versionId": "The version of the node. (Not a UUID).",
+    "version": "The version string",
+    "publisherId": "The publisher's id (exact case).",
+    "comfyNodeName": "The name of the ComfyUI node",
+}
 
 
 def _schema_name(schema) -> str:
@@ -41,7 +50,7 @@ def _enum_component(spec: APISpec):
 
 
 def build_spec(app: Flask) -> APISpec:
-    """Describe every route the app serves, using the views' docstrings and schemas."""
+    """Describe every route the app serves, from the operations its views declare."""
     plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)
     spec = APISpec(
         title="Comfy Registry Mirror",
@@ -51,29 +60,29 @@ def build_spec(app: Flask) -> APISpec:
         info={"description": "An offline mirror of the Comfy Registry API."},
     )
     plugin.converter.add_attribute_function(_enum_component(spec))
-    spec.components.schema("ErrorResponse", schema=ErrorResponseSchema)
-    spec.components.schema("BulkNodeVersionsRequest", schema=BulkNodeVersionsRequestSchema)
-    spec.components.schema("BulkNodeVersionsResponse", schema=BulkNodeVersionsResponseSchema)
     for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule):
         view = app.view_functions.get(rule.endpoint)
-        operations = getattr(view, "openapi_operations", None)
-        if operations:
-            spec.path(path=_openapi_path(rule.rule), operations=dict(operations))
+        operation = getattr(view, "openapi_operation", None)
+        if operation:
+            operation = _with_path_parameters(operation, _VARIABLE.findall(rule.rule))
+            # Flask adds HEAD and OPTIONS to every route by itself; they are not documented.
+            methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
+            operations = {method.lower(): operation for method in methods}
+            spec.path(path=_VARIABLE.sub(r"{\1}", rule.rule), operations=operations)
     return spec
 
 
-def _openapi_path(rule: str) -> str:
-    """Flask's /nodes/<node_id> as OpenAPI's /nodes/{node_id}."""
-    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
-
-
-def documented(method: str, **operation):
-    """Attach an OpenAPI operation to a view; its docstring's first line becomes the summary."""
-
-    def attach(view):
-        summary = (view.__doc__ or "").strip().splitlines()[0] if view.__doc__ else None
-        described = {"summary": summary, **operation} if summary else dict(operation)
-        view.openapi_operations = {**getattr(view, "openapi_operations", {}), method: described}
-        return view
-
-    return attach
+def _with_path_parameters(operation: dict, variables: list[str]) -> dict:
+    """The operation with its route's variables first among its parameters, as upstream's."""
+    parameters = [
+        {
+            "in": "path",
+            "name": name,
+            "required": True,
+            "description": PATH_VARIABLES[name],
+            "schema": {"type": "string"},
+        }
+        for name in variables
+    ]
+    parameters += operation.get("parameters", [])
+    return {**operation, "parameters": parameters} if parameters else operation

@@ -3,8 +3,7 @@
 from flask import Blueprint
 from werkzeug.exceptions import NotFound
 
-from blueprints.openapi import documented
-from blueprints.parameters import SERVER_ERROR, error, json_content, path_parameter
+from blueprints.operations import operation
 from blueprints.responses import json_response
 from extensions import db
 from schemas.node import PublisherSchema
@@ -15,15 +14,11 @@ bp = Blueprint("publishers", __name__)
 
 # The path variable keeps upstream's name so the OpenAPI document matches.
 @bp.get("/publishers/<publisherId>")
-@documented(
-    "get",
-    operationId="GetPublisher",
-    tags=["Registry"],
-    parameters=[path_parameter("publisherId", "The publisher's id (exact case).")],
+@operation(
+    "GetPublisher",
     responses={
-        "200": json_content(PublisherSchema, "Publisher retrieved successfully"),
-        "404": error("Publisher not found"),
-        "500": SERVER_ERROR,
+        200: (PublisherSchema, "Publisher retrieved successfully"),
+        404: "Publisher not found",
     },
 )
 def get_publisher(publisherId: str):

@@ -4,8 +4,7 @@ import time
 
 from flask import Blueprint, current_app
 
-from blueprints.openapi import documented
-from blueprints.parameters import SERVER_ERROR, json_content
+from blueprints.operations import operation
 from blueprints.responses import json_response
 from extensions import db
 from schemas.status import StatusSchema
@@ -21,14 +20,10 @@ STATUS_CACHE_SECONDS = 60
 
 
 @bp.get("/status")
-@documented(
-    "get",
-    operationId="GetMirrorStatus",
-    tags=["Mirror"],
-    responses={
-        "200": json_content(StatusSchema, "The mirror's contents and freshness"),
-        "500": SERVER_ERROR,
-    },
+@operation(
+    "GetMirrorStatus",
+    tag="Mirror",
+    responses={200: (StatusSchema, "The mirror's contents and freshness")},
 )
 def status():
     """What the mirror holds, when it was last imported and synced, and its software version"""

@@ -34,8 +34,8 @@ class ProgressBars:
 
 
 def archive_store() -> ArchiveStore:
-    """The configured archive directory."""
-    return ArchiveStore(current_app.config["ARCHIVE_DIR"])
+    """The app's archive store, over the configured archive directory."""
+    return current_app.extensions["archive_store"]
 
 
 def refuse(title: str, problems: list[str]) -> None:

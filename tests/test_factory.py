@@ -79,3 +79,12 @@ def test_forwarded_headers_are_honoured_from_trusted_proxies(tmp_path):
     }
     served = app.test_client().get("/openapi.json", headers=headers).get_json()
     assert served["servers"] == [{"url": "https://registry.example.test/comfy"}]
+
+
+def test_views_and_commands_share_the_apps_one_archive_store(app, tmp_path):
+    from commands.group import archive_store
+
+    store = app.extensions["archive_store"]
+    assert store.root == str(tmp_path / "archives")
+    with app.app_context():
+        assert archive_store() is store

@@ -3,6 +3,7 @@
 import pytest
 from openapi_spec_validator import validate
 
+from tests.assertions import assert_error
 from tests.contract import dereference, seed_document
 
 BULK = ("/bulk/nodes/versions", "post")
@@ -54,3 +55,28 @@ def test_document_is_generated_from_the_schemas_that_validate(served):
     assert documented == {
         field.data_key or name for name, field in BulkNodeVersionsRequestSchema().fields.items()
     }
+
+
+# ListComfyNodes documents upstream's page and limit but answers 404 whatever they are.
+DOCUMENTED_ONLY = {"ListComfyNodes"}
+TYPED = ("integer", "boolean")
+
+
+def number_and_flag_parameters(document: dict):
+    """(url, name) of every integer or boolean query parameter the document gives a view."""
+    for path, operations in document["paths"].items():
+        url = path.replace("{", "").replace("}", "")
+        for operation in operations.values():
+            if operation["operationId"] in DOCUMENTED_ONLY:
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query" and parameter["schema"].get("type") in TYPED:
+                    yield url, parameter["name"]
+
+
+def test_every_documented_number_or_flag_parameter_is_loaded(served, client):
+    checked = set()
+    for url, name in number_and_flag_parameters(served):
+        assert_error(client.get(f"{url}?{name}=x"), 400, f"{name}:")
+        checked.add(name)
+    assert {"page", "limit", "pageSize", "include_banned", "include_translations"} <= checked

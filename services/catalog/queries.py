@@ -245,3 +245,11 @@ def get_publisher(session: Session, publisher_id: str) -> dict | None:
     """A publisher as the API sends it, or None."""
     publisher = session.get(Publisher, publisher_id)
     return _publisher_schema.dump(publisher) if publisher is not None else None
+
+
+def get_archive(session: Session, node_id: str, version: str) -> sa.Row | None:
+    """A version's published `node_id` and `archive_sha256`, or None when not mirrored."""
+    query = sa.select(NodeVersion.node_id, NodeVersion.archive_sha256).where(
+        NodeVersion.pair_key == pair_key(node_id.lower(), version)
+    )
+    return session.execute(query).one_or_none()
