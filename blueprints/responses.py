@@ -3,7 +3,7 @@
 import orjson
 from flask import Response, current_app, request
 
-from blueprints.download_urls import resolve_archive_urls
+from services.archive_urls import resolve_archive_urls
 
 
 def public_base_url() -> str:

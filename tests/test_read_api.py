@@ -8,9 +8,9 @@ import orjson
 import pytest
 import sqlalchemy as sa
 
-from blueprints.download_urls import marked_archive_url
 from extensions import db
 from models import NodeVersion
+from services.archive_urls import marked_archive_url
 from tests.dumps import (
     CATALOGUE_PUBLISHER,
     FILLER_NODES,

@@ -7,10 +7,10 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from blueprints.download_urls import marked_archive_url
 from models import Node, NodeVersion, NodeVersionStatus, Publisher, pair_key
 from models.columns import utcnow
 from schemas.node_version import NodeVersionSchema
+from services.archive_urls import marked_archive_url
 from services.catalog.semver import precedence_key
 from services.chunks import chunks
 from services.dumps.reader import DumpRejected

@@ -1,7 +1,7 @@
 """Download URLs of mirrored archives: stored with a mark, resolved against the mirror's URL.
 
-Imported by the import writer, so it stays free of Flask: the request-bound part (which URL
-the mirror has) is in blueprints/responses.py.
+The import writer stores the mark; the request-bound part (which URL the mirror has right now)
+is in blueprints/responses.py.
 """
 
 from urllib.parse import quote
