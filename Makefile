@@ -23,8 +23,10 @@ install: $(VENV)/installed
 
 install-test: $(VENV)/installed-test
 
-## Serve the mirror on 127.0.0.1:8080, loading seed_data/ first if the mirror is empty.
+## Serve the mirror on 127.0.0.1:8080: bring the database's schema up to date, load seed_data/
+## if the mirror is empty, then serve.
 run: install
+	$(BIN)/flask db upgrade
 	$(BIN)/flask mirror seed
 	$(BIN)/gunicorn 'app:create_app()'
 

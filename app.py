@@ -2,13 +2,17 @@
 
 import os
 
+import click
 from flask import Flask
+from flask.cli import ScriptInfo
 from sqlalchemy import event, make_url
 from sqlalchemy.engine import Engine
+from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
-from extensions import cors, db
+from extensions import cors, db, migrate
+from services.schema import SchemaBehind, create_if_empty, schema_refusal
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -44,8 +48,9 @@ def ensure_sqlite_folder(url: str) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the database and CORS extensions."""
+    """Bind the database, migrations and CORS extensions."""
     db.init_app(app)
+    migrate.init_app(app, db)
     cors.init_app(
         app,
         origins=app.config["CORS_ORIGINS"],
@@ -106,12 +111,36 @@ def register_commands(app: Flask) -> None:
 
 
 def create_schema(app: Flask) -> None:
-    """Create missing tables, then drop the pooled connections so forked workers open their own."""
+    """Create an empty database at the newest revision; refuse one whose schema is behind.
+
+    Under the `flask` command the refusal waits for the commands and requests that use the
+    data, so that `flask db upgrade` can run. The pooled connections are dropped at the end so
+    that forked workers open their own.
+    """
     import models  # noqa: F401  (registers every table on the metadata)
 
     with app.app_context():
-        db.create_all()
+        create_if_empty(db.engine, db.metadata)
+        refusal = schema_refusal(db.engine, db.metadata)
         db.engine.dispose()
+    if refusal is None:
+        return
+    if not loaded_by_flask_command():
+        raise SchemaBehind(refusal)
+    app.before_request(refuse_requests_while_behind)
+
+
+def loaded_by_flask_command() -> bool:
+    """Whether the `flask` command is loading the app (not gunicorn, not a test)."""
+    context = click.get_current_context(silent=True)
+    return context is not None and context.find_object(ScriptInfo) is not None
+
+
+def refuse_requests_while_behind() -> None:
+    """Answer 503, saying why, until the database is upgraded (`flask run` on an old one)."""
+    refusal = schema_refusal(db.engine, db.metadata)
+    if refusal is not None:
+        raise ServiceUnavailable(refusal)
 
 
 SQLITE_CACHE_KIB = 64 * 1024

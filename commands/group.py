@@ -5,11 +5,26 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
+from extensions import db
 from services.archives import ArchiveStore
+from services.schema import schema_refusal
 
-mirror = AppGroup("mirror", help="Load, export, sync and check the mirror's data.")
+
+@with_appcontext
+def require_current_schema() -> None:
+    """Refuse every mirror command while the database's schema is behind this release's."""
+    refusal = schema_refusal(db.engine, db.metadata)
+    if refusal is not None:
+        raise click.ClickException(refusal)
+
+
+mirror = AppGroup(
+    "mirror",
+    help="Load, export, sync and check the mirror's data.",
+    callback=require_current_schema,
+)
 
 
 class ProgressBars:
