@@ -8,6 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from services.archives import ArchiveStore
+from services.dumps.reader import DumpLimits
 
 mirror = AppGroup("mirror", help="Load, export, sync and check the mirror's data.")
 
@@ -36,6 +37,11 @@ class ProgressBars:
 def archive_store() -> ArchiveStore:
     """The configured archive directory."""
     return ArchiveStore(current_app.config["ARCHIVE_DIR"])
+
+
+def dump_limits() -> DumpLimits:
+    """The configured bounds on reading dumps and bundles."""
+    return DumpLimits.from_config(current_app.config)
 
 
 def refuse(title: str, problems: list[str]) -> None:

@@ -1,4 +1,8 @@
-"""Reading bundles (a dump plus node archives), verifying every file before anything is written."""
+"""Reading bundles (a dump plus node archives), verifying every file before anything is written.
+
+Bundle tars are read uncompressed and without sparse members: both would let a small file stand
+for gigabytes, and the mirror never writes either.
+"""
 
 import hashlib
 import os
@@ -14,9 +18,18 @@ from marshmallow import ValidationError
 from schemas.bundle import BUNDLE_FORMAT_VERSION, BundleManifestSchema
 from schemas.errors import flatten_messages
 from services.archives import ArchiveStore, StagedArchive
-from services.dumps.reader import DumpDocument, DumpRejected, parse_dump_bytes
+from services.dumps.reader import (
+    GZIP_MAGIC,
+    DumpDocument,
+    DumpLimits,
+    DumpRejected,
+    parse_dump_bytes,
+    read_limited,
+)
 
 MANIFEST = "manifest.json"
+# How gzip, bzip2, xz and zstd files begin.
+COMPRESSED_MAGIC = (GZIP_MAGIC, b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
 
 
 @dataclass
@@ -31,14 +44,17 @@ class BundleContents:
 
 
 def is_bundle(path: str) -> bool:
-    """A folder with a manifest.json, or a tar file."""
+    """A folder with a manifest.json, or a tar file (a compressed one too, to refuse it clearly)."""
     if os.path.isdir(path):
         return os.path.isfile(os.path.join(path, MANIFEST))
     if not os.path.isfile(path):
         return False
     try:
-        return tarfile.is_tarfile(path)
-    except (OSError, EOFError, zlib.error):
+        # Only the first header is read. A file of zeros is an empty tar: no bundle, so it is
+        # read as the dump it claims to be and refused as one.
+        with tarfile.open(path) as tar:
+            return tar.firstmember is not None
+    except (tarfile.TarError, OSError, EOFError, zlib.error):
         # A damaged compressed file: not a bundle; reading it as a dump says what is wrong.
         return False
 
@@ -74,9 +90,14 @@ class _TarFiles:
     """Regular files of a bundle tar, at its root or under its one top-level folder."""
 
     def __init__(self, path: str):
-        self.tar = tarfile.open(path)  # noqa: SIM115 (closed by close())
+        self.tar = tarfile.open(path, "r:")  # noqa: SIM115 (closed by close())
         self.members: dict[str, tarfile.TarInfo] = {}
         for member in self.tar.getmembers():
+            if member.issparse():
+                self.tar.close()
+                raise DumpRejected(
+                    [f"{path.rstrip('/')}: {member.name}: a sparse tar member: refused."]
+                )
             name = safe_member_path(member.name)
             if name is not None and member.isfile():
                 self.members[name] = member
@@ -100,29 +121,43 @@ class _TarFiles:
         self.tar.close()
 
 
-def _sha256(stream: BinaryIO) -> tuple[str, bytes]:
-    raw = stream.read()
-    return hashlib.sha256(raw).hexdigest(), raw
-
-
-def read_bundle(path: str, store: ArchiveStore, staging: str) -> BundleContents:
+def read_bundle(path: str, store: ArchiveStore, staging: str, limits: DumpLimits) -> BundleContents:
     """Verify a bundle's manifest, dump and archives; stage the archives in `staging`."""
     label = path.rstrip("/")
     try:
-        files = _FolderFiles(path) if os.path.isdir(path) else _TarFiles(path)
+        if os.path.isdir(path):
+            files = _FolderFiles(path)
+        else:
+            _refuse_compressed(label)
+            files = _TarFiles(path)
     except (tarfile.TarError, OSError) as exc:
         raise DumpRejected([f"{label}: not a readable bundle ({exc})."]) from None
     try:
-        return _read(label, files, store, staging)
+        return _read(label, files, store, staging, limits)
     finally:
         files.close()
 
 
-def _read(label: str, files, store: ArchiveStore, staging: str) -> BundleContents:
-    manifest = _load_manifest(label, files)
+def _refuse_compressed(label: str) -> None:
+    """Refuse a compressed tar: reading one decompresses it whole, with no bound on the cost."""
+    with open(label, "rb") as handle:
+        start = handle.read(6)
+    if start.startswith(COMPRESSED_MAGIC):
+        raise DumpRejected(
+            [
+                f"{label}: a compressed tar: refused; bundles are read as plain .tar files "
+                "(decompress it first)."
+            ]
+        )
+
+
+def _read(
+    label: str, files, store: ArchiveStore, staging: str, limits: DumpLimits
+) -> BundleContents:
+    manifest = _load_manifest(label, files, limits)
     problems: list[str] = []
     dump_entry = manifest["dump"]
-    raw = _verified_bytes(label, files, dump_entry, "dump", problems)
+    raw = _verified_bytes(label, files, dump_entry, "dump", problems, limits)
     contents = BundleContents(label, DumpDocument(label, None))
     seen: dict[tuple[str, str], str] = {}
     for index, entry in enumerate(manifest["archives"]):
@@ -138,17 +173,19 @@ def _read(label: str, files, store: ArchiveStore, staging: str) -> BundleContent
             contents.places[pair] = place
     if problems:
         raise DumpRejected(problems)
-    contents.dump = parse_dump_bytes(f"{label}/{dump_entry['path']}", raw)
+    contents.dump = parse_dump_bytes(f"{label}/{dump_entry['path']}", raw, limits)
     return contents
 
 
-def _load_manifest(label: str, files) -> dict:
+def _load_manifest(label: str, files, limits: DumpLimits) -> dict:
     opened = files.size_and_open(MANIFEST)
     if opened is None:
         raise DumpRejected([f"{label}: no {MANIFEST} at the bundle's root."])
-    with opened[1] as stream:
+    size, stream = opened
+    with stream:
+        limits.check_size(f"{label}/{MANIFEST}", size)
         try:
-            document = orjson.loads(stream.read())
+            document = orjson.loads(read_limited(f"{label}/{MANIFEST}", stream, limits))
         except orjson.JSONDecodeError as exc:
             raise DumpRejected([f"{label}/{MANIFEST}: not valid JSON ({exc.msg})."]) from None
     if not isinstance(document, dict):
@@ -188,12 +225,18 @@ def _open_entry(label, files, entry, place, problems):
     return stream
 
 
-def _verified_bytes(label, files, entry, place, problems) -> bytes | None:
+def _verified_bytes(label, files, entry, place, problems, limits) -> bytes | None:
     stream = _open_entry(label, files, entry, f"{label}/{MANIFEST}: {place}", problems)
     if stream is None:
         return None
     with stream:
-        digest, raw = _sha256(stream)
+        # Refused before reading: the manifest's size was just checked to be the file's.
+        problem = limits.oversized(f"{label}/{entry['path']}", entry["size"])
+        if problem is not None:
+            problems.append(problem)
+            return None
+        raw = read_limited(f"{label}/{entry['path']}", stream, limits)
+    digest = hashlib.sha256(raw).hexdigest()
     if digest != entry["sha256"]:
         problems.append(
             f"{label}/{MANIFEST}: {place}: {entry['path']} has sha256 {digest}, "

@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 from models import ImportRecord
 from services.archives import ArchiveStore
 from services.bundles.reader import BundleContents, is_bundle, read_bundle
-from services.dumps.reader import DumpDocument, DumpRejected, dump_files, read_dump_file
+from services.dumps.reader import (
+    DEFAULT_LIMITS,
+    DumpDocument,
+    DumpLimits,
+    DumpRejected,
+    dump_files,
+    read_dump_file,
+)
 from services.dumps.validation import IncomingMirror, validate_dumps
 from services.imports.summary import ImportSummary
 from services.imports.writer import apply_incoming
@@ -36,11 +43,12 @@ def import_dumps(
     progress: Progress | None = None,
     archive_store: ArchiveStore | None = None,
     origin: ImportOrigin = ImportOrigin(),
+    limits: DumpLimits = DEFAULT_LIMITS,
 ) -> ImportSummary:
     """Read, validate and write the dumps and bundles at `paths` as one transaction."""
     staging: list[str] = []
     try:
-        documents, bundles = read_sources(paths, archive_store, staging)
+        documents, bundles = read_sources(paths, archive_store, staging, limits)
         return _import(session, paths, documents, bundles, replace, progress, archive_store, origin)
     except OSError as exc:
         where = archive_store.root if archive_store is not None else "the dumps"
@@ -53,7 +61,7 @@ def import_dumps(
 
 
 def read_sources(
-    paths: list[str], archive_store: ArchiveStore | None, staging: list[str]
+    paths: list[str], archive_store: ArchiveStore | None, staging: list[str], limits: DumpLimits
 ) -> tuple[list[DumpDocument], list[BundleContents]]:
     """The dumps the PATH arguments name, in order, and the verified bundles among them.
 
@@ -67,11 +75,11 @@ def read_sources(
                 raise DumpRejected([f"{path}: bundles need an archive directory to import into."])
             if not staging:
                 staging.append(archive_store.staging_area())
-            bundle = read_bundle(path, archive_store, staging[0])
+            bundle = read_bundle(path, archive_store, staging[0], limits)
             bundles.append(bundle)
             documents.append(bundle.dump)
         else:
-            documents.extend(read_dump_file(file_path) for file_path in dump_files(path))
+            documents.extend(read_dump_file(name, limits) for name in dump_files(path))
     return documents, bundles
 
 

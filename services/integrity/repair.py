@@ -12,6 +12,7 @@ from models import Node, NodeVersion
 from models.columns import utcnow
 from services.archives import ArchiveStore, StagedArchive
 from services.bundles.reader import read_bundle
+from services.dumps.reader import DEFAULT_LIMITS, DumpLimits
 from services.imports.writer import CHUNK, latest_version, serialize_version
 from services.integrity.verify import (
     ARCHIVE_RECORDS,
@@ -39,7 +40,11 @@ class RepairReport:
 
 
 def repair_mirror(
-    session: Session, store: ArchiveStore, bundle_path: str, progress: Progress | None = None
+    session: Session,
+    store: ArchiveStore,
+    bundle_path: str,
+    progress: Progress | None = None,
+    limits: DumpLimits = DEFAULT_LIMITS,
 ) -> RepairReport:
     """Verify `bundle_path`, then fix what verification finds, then verify again.
 
@@ -49,7 +54,7 @@ def repair_mirror(
     """
     staging = store.staging_area()
     try:
-        bundle = read_bundle(bundle_path, store, staging)
+        bundle = read_bundle(bundle_path, store, staging, limits)
         report = RepairReport(verify_mirror(session, store, progress, own=staging))
         _restore_archives(store, report, bundle.archives)
         _remove_leftovers(report)

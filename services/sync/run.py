@@ -28,7 +28,7 @@ from models import ImportRecord
 from models.columns import utcnow
 from schemas.dump import DUMP_FORMAT, DUMP_FORMAT_VERSION
 from services.archives import ArchiveStore
-from services.dumps.reader import DumpDocument, DumpRejected
+from services.dumps.reader import DumpDocument, DumpLimits, DumpRejected
 from services.dumps.validation import validate_dumps
 from services.imports.run import ImportOrigin, Progress, import_dumps
 from services.imports.summary import ImportSummary
@@ -63,6 +63,8 @@ class SyncRequest:
     settings: ClientSettings = field(default_factory=ClientSettings)
     # Where a sync into this mirror keeps its unfinished work.
     work_dir: str = "instance/sync"
+    # The bounds its import reads the fetched bundle with, as `flask mirror import` would.
+    limits: DumpLimits = field(default_factory=DumpLimits)
 
     def identity(self) -> dict:
         """What makes a rerun "the same sync", allowed to resume the same .partial folder."""
@@ -225,7 +227,12 @@ def run_sync(
             kind = NODES_SYNC_KIND if request.node_ids else SYNC_KIND
             origin = ImportOrigin(kind=kind, origin=request.upstream, started_at=started_at)
             outcome.imported = import_dumps(
-                session, [work.path], progress=import_progress, archive_store=store, origin=origin
+                session,
+                [work.path],
+                progress=import_progress,
+                archive_store=store,
+                origin=origin,
+                limits=request.limits,
             )
             work.discard()
         done = True
