@@ -16,6 +16,7 @@ from marshmallow import (
 
 from models.statuses import NodeVersionStatus
 from schemas.fields import UTCDateTime
+from schemas.limits import unknown_keys_problem, value_problems
 from schemas.node import NodeSchema, PublisherSchema
 from schemas.node_version import NodeVersionSchema
 from schemas.rules import (
@@ -48,6 +49,39 @@ class _CountsUnknownKeys(Schema):
         return data
 
 
+class _BoundedRecord(_CountsUnknownKeys):
+    """A publisher, node or version: no value bigger than schemas/limits.py allows."""
+
+    @pre_load
+    def check_sizes(self, data, **kwargs):
+        """Refuse oversized values by field, and too much under unknown keys, before loading."""
+        if not isinstance(data, dict):
+            return data
+        fields_by_key = {field.data_key or name: field for name, field in self.fields.items()}
+        problems: dict = {}
+        unknown = {}
+        for key, value in data.items():
+            field = fields_by_key.get(key)
+            if field is None:
+                unknown[key] = value
+            elif not _holds_records(field):
+                found = value_problems(key, value)
+                if found:
+                    problems[key] = found
+        found = unknown_keys_problem(unknown)
+        if found:
+            problems["_schema"] = [found]
+        if problems:
+            raise ValidationError(problems)
+        return data
+
+
+def _holds_records(field: fields.Field) -> bool:
+    """Whether a field holds records with limits of their own (a publisher, versions)."""
+    inner = field.inner if isinstance(field, fields.List) else field
+    return isinstance(inner, fields.Nested)
+
+
 class DumpHeaderSchema(Schema):
     """The two keys read before anything else, so a newer format is refused clearly."""
 
@@ -58,13 +92,13 @@ class DumpHeaderSchema(Schema):
     format_version = fields.Integer(required=True, strict=True)
 
 
-class DumpPublisherSchema(_CountsUnknownKeys, PublisherSchema):
+class DumpPublisherSchema(_BoundedRecord, PublisherSchema):
     """A publisher in a dump: a full object, or {"id": ...} referring to the dump's publishers."""
 
     id = fields.String(required=True, validate=validate_publisher_id)
 
 
-class DumpNodeVersionSchema(_CountsUnknownKeys, NodeVersionSchema):
+class DumpNodeVersionSchema(_BoundedRecord, NodeVersionSchema):
     """A version in a dump; values upstream always sends get upstream's defaults when absent."""
 
     id = fields.UUID()
@@ -89,7 +123,7 @@ _INT64 = validate.Range(min=-(2**63), max=2**63 - 1)
 _INT32 = validate.Range(min=-(2**31), max=2**31 - 1)
 
 
-class DumpNodeSchema(_CountsUnknownKeys, NodeSchema):
+class DumpNodeSchema(_BoundedRecord, NodeSchema):
     """A node in a dump, carrying every version of it the dump holds."""
 
     id = fields.String(required=True, validate=validate_node_id)
