@@ -195,6 +195,32 @@ def test_sparse_tar_member_is_refused(capped, tmp_path):
     assert_refused_in_one_line(capped, tar, f"{tar}: zeros.json: a sparse tar member: refused.")
 
 
+def tar_with_a_bare_header(folder: Path, tar_path: Path, member: str, size: int) -> Path:
+    """A .tar of a bundle folder plus a header claiming `size` bytes, followed by none of them."""
+    with tarfile.open(tar_path, "w") as tar:
+        for entry in sorted(folder.iterdir()):
+            tar.add(entry, arcname=entry.name)
+        info = tarfile.TarInfo(member)
+        info.size = size
+        header = info.tobuf(tar.format, tar.encoding, tar.errors)
+        tar.fileobj.write(header)
+        tar.offset += len(header)
+    return tar_path
+
+
+def test_tar_member_claiming_more_bytes_than_the_tar_holds_is_refused(capped, tmp_path):
+    bundle = small_bundle(tmp_path / "bundle")
+    size = 2 * 1024 * MIB
+    entry = {"path": "huge.json", "sha256": "0" * 64, "size": size}
+    edit_manifest(bundle, lambda manifest: manifest.update(dump=entry))
+    tar = tar_with_a_bare_header(bundle, tmp_path / "bundle.tar", "huge.json", size)
+    assert tar.stat().st_size < 100_000
+
+    assert_refused_in_one_line(
+        capped, tar, f"{tar}: not a readable bundle (unexpected end of data)."
+    )
+
+
 def test_compressed_tar_bundle_is_refused(capped, tmp_path):
     tar = tar_bundle(small_bundle(tmp_path / "bundle"), tmp_path / "bundle.tar")
     compressed = tmp_path / "bundle.tar.gz"
