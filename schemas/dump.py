@@ -2,6 +2,7 @@
 
 from collections import Counter
 from contextvars import ContextVar
+from functools import cached_property
 
 from marshmallow import (
     EXCLUDE,
@@ -16,7 +17,7 @@ from marshmallow import (
 
 from models.statuses import NodeVersionStatus
 from schemas.fields import UTCDateTime
-from schemas.limits import unknown_keys_problem, value_problems
+from schemas.limits import MAX_NAME_LENGTH, unknown_keys_problem, value_problems
 from schemas.node import NodeSchema, PublisherSchema
 from schemas.node_version import NodeVersionSchema
 from schemas.rules import (
@@ -52,34 +53,40 @@ class _CountsUnknownKeys(Schema):
 class _BoundedRecord(_CountsUnknownKeys):
     """A publisher, node or version: no value bigger than schemas/limits.py allows."""
 
+    @cached_property
+    def _keys_by_kind(self) -> tuple[frozenset, frozenset]:
+        """The keys whose values are checked here, and those holding records checked on their own
+        (a publisher, versions)."""
+        checked, records = set(), set()
+        for name, field in self.fields.items():
+            inner = field.inner if isinstance(field, fields.List) else field
+            (records if isinstance(inner, fields.Nested) else checked).add(field.data_key or name)
+        return frozenset(checked), frozenset(records)
+
     @pre_load
     def check_sizes(self, data, **kwargs):
         """Refuse oversized values by field, and too much under unknown keys, before loading."""
         if not isinstance(data, dict):
             return data
-        fields_by_key = {field.data_key or name: field for name, field in self.fields.items()}
+        checked, records = self._keys_by_kind
         problems: dict = {}
         unknown = {}
         for key, value in data.items():
-            field = fields_by_key.get(key)
-            if field is None:
-                unknown[key] = value
-            elif not _holds_records(field):
+            if key in checked:
+                # Nearly every value is a short string: checked inline, big imports stay fast.
+                if type(value) is str and len(value) <= MAX_NAME_LENGTH:
+                    continue
                 found = value_problems(key, value)
                 if found:
                     problems[key] = found
+            elif key not in records:
+                unknown[key] = value
         found = unknown_keys_problem(unknown)
         if found:
             problems["_schema"] = [found]
         if problems:
             raise ValidationError(problems)
         return data
-
-
-def _holds_records(field: fields.Field) -> bool:
-    """Whether a field holds records with limits of their own (a publisher, versions)."""
-    inner = field.inner if isinstance(field, fields.List) else field
-    return isinstance(inner, fields.Nested)
 
 
 class DumpHeaderSchema(Schema):
