@@ -259,3 +259,16 @@ def test_gzip_of_a_gibibyte_is_refused_within_a_bounded_address_space(tmp_path):
     assert result.returncode == 1, result.stderr
     assert "MemoryError" not in result.stderr
     assert f"{path}: expands more than 200 times" in result.stderr
+
+
+def test_repair_reads_its_bundle_within_the_configured_cap(capped, tmp_path):
+    bundle = small_bundle(tmp_path / "bundle")
+    replace_dump(bundle, repeated_gzip(b"\x00", 2))
+    before = mirror_state(capped)
+
+    result = capped.test_cli_runner().invoke(args=["mirror", "verify", "--repair", str(bundle)])
+
+    assert result.exit_code == 1, result.output
+    assert "Repair refused; the mirror is unchanged:" in result.output
+    assert f"{bundle}/dump.json.gz: expands beyond 1,048,576 bytes" in result.output
+    assert mirror_state(capped) == before
