@@ -2,6 +2,8 @@
 
 import os
 
+from services.dumps.reader import DEFAULT_MAX_DUMP_BYTES, DEFAULT_MAX_DUMP_RATIO
+
 
 def _int_env(name: str, default: int) -> int:
     """Read an integer setting, failing with a message that names the variable."""
@@ -40,6 +42,11 @@ class Config:
             if origins in ("", "*")
             else [origin.strip() for origin in origins.split(",") if origin.strip()]
         )
+        # Most bytes a dump (or a bundle's manifest) may hold once decompressed: imports refuse
+        # bigger ones before reading them, and stop decompressing there.
+        self.MAX_DUMP_BYTES = _int_env("MIRROR_MAX_DUMP_BYTES", DEFAULT_MAX_DUMP_BYTES)
+        # How many times its compressed size a dump may expand to (judged past 16 MiB).
+        self.MAX_DUMP_RATIO = _int_env("MIRROR_MAX_DUMP_RATIO", DEFAULT_MAX_DUMP_RATIO)
         # The dumps `flask mirror seed` loads into an empty mirror.
         self.SEED_DATA_DIR = os.environ.get(
             "MIRROR_SEED_DATA",

@@ -5,7 +5,7 @@ import os
 import click
 from flask import current_app
 
-from commands.group import ProgressBars, archive_store, mirror, refuse
+from commands.group import ProgressBars, archive_store, dump_limits, mirror, refuse
 from extensions import db
 from services.bundles.writer import write_bundle
 from services.dumps.writer import build_dump, count_nodes, write_dump
@@ -32,7 +32,12 @@ def import_command(paths: tuple[str, ...], replace: bool) -> None:
     bars = ProgressBars()
     try:
         summary = import_dumps(
-            db.session, list(paths), replace=replace, progress=bars, archive_store=archive_store()
+            db.session,
+            list(paths),
+            replace=replace,
+            progress=bars,
+            archive_store=archive_store(),
+            limits=dump_limits(),
         )
     except Refused as exc:
         bars.close()
@@ -91,7 +96,9 @@ def seed_command(source: str | None) -> None:
         click.echo(f"No seed data at {source}; starting with an empty mirror.")
         return
     try:
-        summary = import_dumps(db.session, [source], archive_store=archive_store())
+        summary = import_dumps(
+            db.session, [source], archive_store=archive_store(), limits=dump_limits()
+        )
     except Refused as exc:
         refuse("Seed data refused; the mirror is unchanged:", exc.problems)
     click.echo(f"Seeded the empty mirror from {source}.")

@@ -9,6 +9,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from extensions import db
 from services.archives import ArchiveStore
+from services.dumps.reader import DumpLimits
 from services.schema import schema_refusal
 
 
@@ -51,6 +52,11 @@ class ProgressBars:
 def archive_store() -> ArchiveStore:
     """The app's archive store, over the configured archive directory."""
     return current_app.extensions["archive_store"]
+
+
+def dump_limits() -> DumpLimits:
+    """The configured bounds on reading dumps and bundles."""
+    return DumpLimits.from_config(current_app.config)
 
 
 def refuse(title: str, problems: list[str]) -> None:

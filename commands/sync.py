@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from marshmallow import ValidationError
 
-from commands.group import ProgressBars, archive_store, mirror, refuse
+from commands.group import ProgressBars, archive_store, dump_limits, mirror, refuse
 from extensions import db
 from schemas.fields import UTCDateTime
 from schemas.rules import is_node_id
@@ -108,6 +108,7 @@ def sync_request(options: dict) -> SyncRequest:
         node_ids=tuple(node_ids),
         settings=settings,
         work_dir=options["work_dir"] or os.path.join(current_app.instance_path, "sync"),
+        limits=dump_limits(),
     )
 
 

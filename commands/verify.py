@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from commands.group import ProgressBars, archive_store, mirror, refuse
+from commands.group import ProgressBars, archive_store, dump_limits, mirror, refuse
 from extensions import db
 from services.integrity.repair import repair_mirror
 from services.integrity.verify import VerifyReport, verify_mirror
@@ -44,7 +44,7 @@ def verify_command(bundle: str | None) -> None:
         echo_report(report)
         sys.exit(0 if report.ok else 1)
     try:
-        repair = repair_mirror(db.session, store, bundle, bars)
+        repair = repair_mirror(db.session, store, bundle, bars, dump_limits())
     except Refused as exc:
         bars.close()
         refuse("Repair refused; the mirror is unchanged:", exc.problems)

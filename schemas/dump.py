@@ -2,6 +2,7 @@
 
 from collections import Counter
 from contextvars import ContextVar
+from functools import cached_property
 
 from marshmallow import (
     EXCLUDE,
@@ -16,6 +17,7 @@ from marshmallow import (
 
 from models.statuses import NodeVersionStatus
 from schemas.fields import UTCDateTime
+from schemas.limits import MAX_NAME_LENGTH, unknown_keys_problem, value_problems
 from schemas.node import NodeSchema, PublisherSchema
 from schemas.node_version import NodeVersionSchema
 from schemas.rules import (
@@ -48,6 +50,45 @@ class _CountsUnknownKeys(Schema):
         return data
 
 
+class _BoundedRecord(_CountsUnknownKeys):
+    """A publisher, node or version: no value bigger than schemas/limits.py allows."""
+
+    @cached_property
+    def _keys_by_kind(self) -> tuple[frozenset, frozenset]:
+        """The keys whose values are checked here, and those holding records checked on their own
+        (a publisher, versions)."""
+        checked, records = set(), set()
+        for name, field in self.fields.items():
+            inner = field.inner if isinstance(field, fields.List) else field
+            (records if isinstance(inner, fields.Nested) else checked).add(field.data_key or name)
+        return frozenset(checked), frozenset(records)
+
+    @pre_load
+    def check_sizes(self, data, **kwargs):
+        """Refuse oversized values by field, and too much under unknown keys, before loading."""
+        if not isinstance(data, dict):
+            return data
+        checked, records = self._keys_by_kind
+        problems: dict = {}
+        unknown = {}
+        for key, value in data.items():
+            if key in checked:
+                # Nearly every value is a short string: checked inline, big imports stay fast.
+                if type(value) is str and len(value) <= MAX_NAME_LENGTH:
+                    continue
+                found = value_problems(key, value)
+                if found:
+                    problems[key] = found
+            elif key not in records:
+                unknown[key] = value
+        found = unknown_keys_problem(unknown)
+        if found:
+            problems["_schema"] = [found]
+        if problems:
+            raise ValidationError(problems)
+        return data
+
+
 class DumpHeaderSchema(Schema):
     """The two keys read before anything else, so a newer format is refused clearly."""
 
@@ -58,13 +99,13 @@ class DumpHeaderSchema(Schema):
     format_version = fields.Integer(required=True, strict=True)
 
 
-class DumpPublisherSchema(_CountsUnknownKeys, PublisherSchema):
+class DumpPublisherSchema(_BoundedRecord, PublisherSchema):
     """A publisher in a dump: a full object, or {"id": ...} referring to the dump's publishers."""
 
     id = fields.String(required=True, validate=validate_publisher_id)
 
 
-class DumpNodeVersionSchema(_CountsUnknownKeys, NodeVersionSchema):
+class DumpNodeVersionSchema(_BoundedRecord, NodeVersionSchema):
     """A version in a dump; values upstream always sends get upstream's defaults when absent."""
 
     id = fields.UUID()
@@ -89,7 +130,7 @@ _INT64 = validate.Range(min=-(2**63), max=2**63 - 1)
 _INT32 = validate.Range(min=-(2**31), max=2**31 - 1)
 
 
-class DumpNodeSchema(_CountsUnknownKeys, NodeSchema):
+class DumpNodeSchema(_BoundedRecord, NodeSchema):
     """A node in a dump, carrying every version of it the dump holds."""
 
     id = fields.String(required=True, validate=validate_node_id)

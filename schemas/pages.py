@@ -9,6 +9,7 @@ from schemas.base import WireSchema
 from schemas.fields import UTCDateTime
 from schemas.node import NodeSchema
 from schemas.node_version import NodeVersionSchema
+from schemas.rules import validate_no_control_characters
 
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
@@ -60,6 +61,14 @@ class StatusParameter(fields.Enum):
             raise ValidationError(
                 f"{value!r} is not a version status; use one of: {self.choices_text}."
             ) from None
+
+
+def search_text(description: str) -> fields.String:
+    """Text a search looks for; control characters are refused, as SQLite would end the pattern
+    at a NUL and so match everything."""
+    return fields.String(
+        validate=validate_no_control_characters, metadata={"description": description}
+    )
 
 
 def page_number(description: str = "Page number of the nodes list") -> fields.Integer:
@@ -134,15 +143,9 @@ class SearchNodesQuerySchema(NodeCompatibilityQuerySchema):
 
     page = page_number()
     limit = PageSize(metadata={"description": "Number of nodes to return per page. " + _CLAMP_NOTE})
-    search = fields.String(
-        metadata={"description": "Case-insensitive text in the id, name, description or author"}
-    )
-    repository_url_search = fields.String(
-        metadata={"description": "Case-insensitive text in the repository URL"}
-    )
-    comfy_node_search = fields.String(
-        metadata={"description": "Case-insensitive text in a preempted Comfy node name"}
-    )
+    search = search_text("Case-insensitive text in the id, name, description or author")
+    repository_url_search = search_text("Case-insensitive text in the repository URL")
+    comfy_node_search = search_text("Case-insensitive text in a preempted Comfy node name")
     include_banned = include_banned()
 
 
@@ -188,9 +191,7 @@ class ListAllNodeVersionsQuerySchema(WireSchema):
         data_key="pageSize",
         metadata={"description": "The number of items to include per page. " + _CLAMP_NOTE},
     )
-    status_reason = fields.String(
-        metadata={"description": "search for status_reason, case insensitive"}
-    )
+    status_reason = search_text("search for status_reason, case insensitive")
 
 
 def load_query(schema: WireSchema, args) -> dict:

@@ -28,6 +28,10 @@ def archive_member_path(node_id: str, version: str) -> str:
     return f"archives/{node_id}/{version}.zip"
 
 
+class SparseMember(tarfile.TarError):
+    """A sparse tar member: a few bytes that stand for gigabytes, never written by the mirror."""
+
+
 class BundleFolder:
     """Files of a bundle folder, never followed outside it (links included)."""
 
@@ -49,9 +53,12 @@ class BundleTar:
     """Regular files of a bundle tar, at its root or under its one top-level folder."""
 
     def __init__(self, path: str):
-        self.tar = tarfile.open(path)  # noqa: SIM115 (closed by close())
+        self.tar = tarfile.open(path, "r:")  # noqa: SIM115 (closed by close())
         self.members: dict[str, tarfile.TarInfo] = {}
         for member in self.tar.getmembers():
+            if member.issparse():
+                self.tar.close()
+                raise SparseMember(f"{member.name}: a sparse tar member: refused")
             name = safe_member_path(member.name)
             if name is not None and member.isfile():
                 self.members[name] = member

@@ -3,6 +3,9 @@
 In two stages, so an import validates the dump before it copies a single archive: open_bundle()
 checks the manifest, the dump's sha256, and each archive's place and size; OpenBundle.stage()
 then copies the archives into the archive store's staging area while hashing them.
+
+Bundle tars are read uncompressed and without sparse members: both would let a small file stand
+for gigabytes, and the mirror never writes either.
 """
 
 import os
@@ -17,10 +20,27 @@ from marshmallow import ValidationError
 from schemas.bundle import BUNDLE_FORMAT_VERSION, BundleManifestSchema
 from schemas.errors import flatten_messages
 from services.archives import ArchiveStore, StagedArchive
-from services.bundles.files import MANIFEST, BundleFolder, BundleTar, open_files, safe_member_path
+from services.bundles.files import (
+    MANIFEST,
+    BundleFolder,
+    BundleTar,
+    SparseMember,
+    open_files,
+    safe_member_path,
+)
 from services.digests import copy_hashing, read_in_chunks
-from services.dumps.reader import DumpDocument, parse_dump_bytes
+from services.dumps.reader import (
+    DEFAULT_LIMITS,
+    GZIP_MAGIC,
+    DumpDocument,
+    DumpLimits,
+    parse_dump_bytes,
+    read_limited,
+)
 from services.refusals import Refused
+
+# How gzip, bzip2, xz and zstd files begin.
+COMPRESSED_MAGIC = (GZIP_MAGIC, b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
 
 
 class BundleRejected(Refused):
@@ -48,6 +68,7 @@ class OpenBundle:
     dump_label: str
     dump_bytes: bytes
     archives: list[ListedArchive] = field(default_factory=list)
+    limits: DumpLimits = DEFAULT_LIMITS
 
     def __enter__(self) -> "OpenBundle":
         return self
@@ -61,7 +82,7 @@ class OpenBundle:
 
     def read_dump(self) -> DumpDocument:
         """The bundle's dump, parsed; DumpRejected if it is not gzip or JSON."""
-        return parse_dump_bytes(self.dump_label, self.dump_bytes)
+        return parse_dump_bytes(self.dump_label, self.dump_bytes, self.limits)
 
     def places(self) -> dict[tuple[str, str], str]:
         """Where the manifest lists each version's archive, by (lower-cased node id, version)."""
@@ -80,30 +101,37 @@ class OpenBundle:
 
 
 def is_bundle(path: str) -> bool:
-    """A folder with a manifest.json, or a tar file."""
+    """A folder with a manifest.json, or a tar file (a compressed one too, to refuse it clearly)."""
     if os.path.isdir(path):
         return os.path.isfile(os.path.join(path, MANIFEST))
     if not os.path.isfile(path):
         return False
     try:
-        return tarfile.is_tarfile(path)
-    except (OSError, EOFError, zlib.error):
+        # Only the first header is read. A file of zeros is an empty tar: no bundle, so it is
+        # read as the dump it claims to be and refused as one.
+        with tarfile.open(path) as tar:
+            return tar.firstmember is not None
+    except (tarfile.TarError, OSError, EOFError, zlib.error):
         # A damaged compressed file: not a bundle; reading it as a dump says what is wrong.
         return False
 
 
-def open_bundle(path: str) -> OpenBundle:
+def open_bundle(path: str, limits: DumpLimits = DEFAULT_LIMITS) -> OpenBundle:
     """Check a bundle's manifest, dump and archive files; BundleRejected listing every problem."""
     label = path.rstrip("/")
     try:
+        if not os.path.isdir(path):
+            _refuse_compressed(label)
         files = open_files(path)
+    except SparseMember as exc:
+        raise BundleRejected([f"{label}: {exc}."]) from None
     except (tarfile.TarError, OSError) as exc:
         raise BundleRejected([f"{label}: not a readable bundle ({exc})."]) from None
     try:
-        manifest = _load_manifest(label, files)
+        manifest = _load_manifest(label, files, limits)
         problems: list[str] = []
         entry = manifest["dump"]
-        raw = _dump_bytes(label, files, entry, problems)
+        raw = _dump_bytes(label, files, entry, problems, limits)
         archives = _listed_archives(label, files, manifest["archives"], problems)
         if problems:
             # The bundle is refused already, but the refusal names every damaged file.
@@ -111,7 +139,7 @@ def open_bundle(path: str) -> OpenBundle:
     except BaseException:
         files.close()
         raise
-    return OpenBundle(label, files, f"{label}/{entry['path']}", raw, archives)
+    return OpenBundle(label, files, f"{label}/{entry['path']}", raw, archives, limits)
 
 
 def bundle_problems(path: str) -> list[str]:
@@ -123,13 +151,28 @@ def bundle_problems(path: str) -> list[str]:
         return exc.problems
 
 
-def _load_manifest(label: str, files) -> dict:
+def _refuse_compressed(label: str) -> None:
+    """Refuse a compressed tar: reading one decompresses it whole, with no bound on the cost."""
+    with open(label, "rb") as handle:
+        start = handle.read(6)
+    if start.startswith(COMPRESSED_MAGIC):
+        raise BundleRejected(
+            [
+                f"{label}: a compressed tar: refused; bundles are read as plain .tar files "
+                "(decompress it first)."
+            ]
+        )
+
+
+def _load_manifest(label: str, files, limits: DumpLimits) -> dict:
     opened = files.size_and_open(MANIFEST)
     if opened is None:
         raise BundleRejected([f"{label}: no {MANIFEST} at the bundle's root."])
-    with opened[1] as stream:
+    size, stream = opened
+    with stream:
+        limits.check_size(f"{label}/{MANIFEST}", size)
         try:
-            document = orjson.loads(stream.read())
+            document = orjson.loads(read_limited(f"{label}/{MANIFEST}", stream, limits))
         except orjson.JSONDecodeError as exc:
             raise BundleRejected([f"{label}/{MANIFEST}: not valid JSON ({exc.msg})."]) from None
     if not isinstance(document, dict):
@@ -168,13 +211,18 @@ def _open_file(label, files, path: str, size: int, place: str, problems) -> Bina
     return stream
 
 
-def _dump_bytes(label: str, files, entry: dict, problems: list[str]) -> bytes | None:
+def _dump_bytes(label: str, files, entry: dict, problems: list[str], limits) -> bytes | None:
     place = f"{label}/{MANIFEST}: dump"
     stream = _open_file(label, files, entry["path"], entry["size"], place, problems)
     if stream is None:
         return None
     with stream:
-        raw = stream.read()
+        # Refused before reading: the manifest's size was just checked to be the file's.
+        problem = limits.oversized(f"{label}/{entry['path']}", entry["size"])
+        if problem is not None:
+            problems.append(problem)
+            return None
+        raw = read_limited(f"{label}/{entry['path']}", stream, limits)
     sha256, _ = copy_hashing([raw])
     if sha256 != entry["sha256"]:
         problems.append(_digest_problem(place, entry["path"], sha256, entry["sha256"]))

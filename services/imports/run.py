@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 from models import ImportKind, ImportRecord
 from services.archives import ArchiveStore, StagedArchive
 from services.bundles.reader import BundleRejected, OpenBundle, is_bundle, open_bundle
-from services.dumps.reader import DumpDocument, DumpRejected, dump_files, read_dump_file
+from services.dumps.reader import (
+    DEFAULT_LIMITS,
+    DumpDocument,
+    DumpLimits,
+    DumpRejected,
+    dump_files,
+    read_dump_file,
+)
 from services.dumps.validation import IncomingMirror, validate_dumps
 from services.imports.summary import ImportSummary
 from services.imports.writer import apply_incoming
@@ -47,6 +54,7 @@ class ImportRequest:
     progress: Progress | None = None
     archive_store: ArchiveStore | None = None
     origin: ImportOrigin = field(default_factory=ImportOrigin)
+    limits: DumpLimits = DEFAULT_LIMITS
 
 
 @dataclass
@@ -64,9 +72,10 @@ def import_dumps(
     progress: Progress | None = None,
     archive_store: ArchiveStore | None = None,
     origin: ImportOrigin = ImportOrigin(),
+    limits: DumpLimits = DEFAULT_LIMITS,
 ) -> ImportSummary:
     """Read, validate and write the dumps and bundles at `paths` as one transaction."""
-    request = ImportRequest(paths, replace, progress, archive_store, origin)
+    request = ImportRequest(paths, replace, progress, archive_store, origin, limits)
     with contextlib.ExitStack() as held:
         try:
             sources = read_sources(request, held)
@@ -85,11 +94,13 @@ def read_sources(request: ImportRequest, held: contextlib.ExitStack) -> ImportSo
     sources = ImportSources()
     for path in request.paths:
         if not is_bundle(path):
-            sources.documents.extend(read_dump_file(name) for name in dump_files(path))
+            sources.documents.extend(
+                read_dump_file(name, request.limits) for name in dump_files(path)
+            )
             continue
         if request.archive_store is None:
             raise BundleRejected([f"{path}: bundles need an archive directory to import into."])
-        bundle = held.enter_context(open_bundle(path))
+        bundle = held.enter_context(open_bundle(path, request.limits))
         sources.bundles.append(bundle)
         sources.documents.append(bundle.read_dump())
     return sources

@@ -11,6 +11,7 @@ from models import Node, NodeVersion
 from services.archives import ArchiveStore, StagedArchive
 from services.bundles.reader import open_bundle
 from services.chunks import chunks
+from services.dumps.reader import DEFAULT_LIMITS, DumpLimits
 from services.imports.writer import latest_version, serialize_version, stamp_changed_nodes
 from services.integrity.verify import (
     ARCHIVE_RECORDS,
@@ -38,7 +39,11 @@ class RepairReport:
 
 
 def repair_mirror(
-    session: Session, store: ArchiveStore, bundle_path: str, progress: Progress | None = None
+    session: Session,
+    store: ArchiveStore,
+    bundle_path: str,
+    progress: Progress | None = None,
+    limits: DumpLimits = DEFAULT_LIMITS,
 ) -> RepairReport:
     """Verify `bundle_path`, then fix what verification finds, then verify again.
 
@@ -48,7 +53,7 @@ def repair_mirror(
     """
     staging = store.staging_area()
     try:
-        with open_bundle(bundle_path) as bundle:
+        with open_bundle(bundle_path, limits) as bundle:
             archives = bundle.stage(store, staging)
         report = RepairReport(verify_mirror(session, store, progress, own=staging))
         _restore_archives(store, report, archives)

@@ -5,6 +5,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from models import ImportKind
+from services.dumps.reader import DumpLimits
 from services.imports.summary import ImportSummary
 from services.sync.archives import ArchiveTally
 from services.sync.client import ClientSettings, RequestCounts
@@ -26,6 +27,8 @@ class SyncRequest:
     settings: ClientSettings = field(default_factory=ClientSettings)
     # Where a sync into this mirror keeps its unfinished work.
     work_dir: str = "instance/sync"
+    # The bounds its import reads the fetched bundle with, as `flask mirror import` would.
+    limits: DumpLimits = field(default_factory=DumpLimits)
 
     def identity(self) -> dict:
         """What makes a rerun "the same sync", allowed to resume the same .partial folder."""

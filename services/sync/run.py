@@ -214,7 +214,12 @@ def _deliver(
         return
     origin = ImportOrigin(request.kind(), request.upstream, snapshot.started_at)
     outcome.imported = import_dumps(
-        sync.session, [work.path], progress=import_progress, archive_store=sync.store, origin=origin
+        sync.session,
+        [work.path],
+        progress=import_progress,
+        archive_store=sync.store,
+        origin=origin,
+        limits=sync.request.limits,
     )
     work.discard()
 
