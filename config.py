@@ -40,6 +40,13 @@ class Config:
             if origins in ("", "*")
             else [origin.strip() for origin in origins.split(",") if origin.strip()]
         )
+        # Seconds a command or request waits for the database's write lock (held by an import,
+        # sync or repair) before giving up with "database is locked".
+        self.DB_LOCK_TIMEOUT = _int_env("MIRROR_DB_LOCK_TIMEOUT", 30)
+        if self.DB_LOCK_TIMEOUT < 0:
+            raise RuntimeError(
+                f"MIRROR_DB_LOCK_TIMEOUT must be 0 or more seconds, got {self.DB_LOCK_TIMEOUT}"
+            )
         # The dumps `flask mirror seed` loads into an empty mirror.
         self.SEED_DATA_DIR = os.environ.get(
             "MIRROR_SEED_DATA",

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from database import begin_write, checkpoint_wal
 from models import ImportRecord
 from services.archives import ArchiveStore
 from services.bundles.reader import BundleContents, is_bundle, read_bundle
@@ -41,7 +42,9 @@ def import_dumps(
     staging: list[str] = []
     try:
         documents, bundles = read_sources(paths, archive_store, staging)
-        return _import(session, paths, documents, bundles, replace, progress, archive_store, origin)
+        summary = _import(
+            session, paths, documents, bundles, replace, progress, archive_store, origin
+        )
     except OSError as exc:
         where = archive_store.root if archive_store is not None else "the dumps"
         raise DumpRejected(
@@ -50,6 +53,9 @@ def import_dumps(
     finally:
         for folder in staging:
             ArchiveStore.discard(folder)
+    # A large import leaves a WAL file as large as itself until a checkpoint truncates it.
+    checkpoint_wal(session.get_bind())
+    return summary
 
 
 def read_sources(
@@ -111,6 +117,7 @@ def _import(
     step = progress("Writing", len(incoming.nodes)) if progress else None
     published: list[str] = []
     try:
+        begin_write(session)
         summary = apply_incoming(session, incoming, replace, step)
         if archive_store is not None:
             archive_store.publish((a for bundle in bundles for a in bundle.archives), published)

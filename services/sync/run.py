@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from database import end_snapshot
 from models import ImportRecord
 from models.columns import utcnow
 from schemas.dump import DUMP_FORMAT, DUMP_FORMAT_VERSION
@@ -154,6 +155,7 @@ def run_sync(
 ) -> SyncOutcome:
     """Run one sync; raise SyncFailed, having written no bundle and changed nothing, on failure."""
     since, mode = _since(session, request)
+    end_snapshot(session)
     if request.out is not None:
         final = request.out.rstrip("/")
         work_path, private = f"{final}.partial", False
@@ -198,6 +200,7 @@ def run_sync(
         if request.with_archives:
             outcome.archives = ArchiveTally()
             held = held_archives(session, store, document) if final is None else set()
+            end_snapshot(session)
             wanted = plan_archives(document, held, outcome.archives)
             entries = fetch_archives(client, executor, work, wanted, outcome.archives, log, phase)
             if outcome.archives.failures:
