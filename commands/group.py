@@ -4,12 +4,32 @@ import contextlib
 import sys
 
 import click
+import sqlalchemy.exc as sa_exc
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo
 
+from database import DatabaseUnavailable, is_database_failure
 from services.archives import ArchiveStore
 
-mirror = AppGroup("mirror", help="Load, export, sync and check the mirror's data.")
+
+class MirrorGroup(AppGroup):
+    """The `flask mirror` group: a failing database ends any command in one line, not a trace."""
+
+    def invoke(self, ctx: click.Context):
+        """Run the command; turn a database failure into a refusal that exits non-zero."""
+        try:
+            return super().invoke(ctx)
+        except sa_exc.DBAPIError as exc:
+            if not is_database_failure(exc):
+                raise
+            # The command's app context may be gone by now; the loaded app is kept here.
+            config = ctx.ensure_object(ScriptInfo).load_app().config
+            raise DatabaseUnavailable.from_error(
+                exc, config["SQLALCHEMY_DATABASE_URI"], config["DB_LOCK_TIMEOUT"]
+            ) from None
+
+
+mirror = MirrorGroup("mirror", help="Load, export, sync and check the mirror's data.")
 
 
 class ProgressBars:
