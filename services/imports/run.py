@@ -1,5 +1,7 @@
 """Running one import: read dumps and bundles, validate, stage archives, write, commit or undo."""
 
+import contextlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +17,7 @@ from services.dumps.reader import DumpDocument, DumpRejected, dump_files, read_d
 from services.dumps.validation import IncomingMirror, validate_dumps
 from services.imports.summary import ImportSummary
 from services.imports.writer import apply_incoming
+from services.integrity.repair import clean_leftovers
 
 Progress = Callable[[str, int], Callable[[int], None]]
 
@@ -41,21 +44,48 @@ def import_dumps(
     """Read, validate and write the dumps and bundles at `paths` as one transaction."""
     staging: list[str] = []
     try:
-        documents, bundles = read_sources(paths, archive_store, staging)
-        summary = _import(
-            session, paths, documents, bundles, replace, progress, archive_store, origin
-        )
+        with contextlib.ExitStack() as held:
+            removed = []
+            if _uses_store(paths, archive_store):
+                removed = _hold_store(session, archive_store, held)
+            try:
+                documents, bundles = read_sources(paths, archive_store, staging)
+                summary = _import(
+                    session, paths, documents, bundles, replace, progress, archive_store, origin
+                )
+            finally:
+                for folder in staging:
+                    ArchiveStore.discard(folder)
     except OSError as exc:
         where = archive_store.root if archive_store is not None else "the dumps"
         raise DumpRejected(
             [f"could not write {where}: {exc.strerror or exc}. Nothing was imported."]
         ) from None
-    finally:
-        for folder in staging:
-            ArchiveStore.discard(folder)
+    summary.leftovers_removed = len(removed)
     # A large import leaves a WAL file as large as itself until a checkpoint truncates it.
     checkpoint_wal(session.get_bind())
     return summary
+
+
+def _uses_store(paths: list[str], store: ArchiveStore | None) -> bool:
+    """Whether this import stores archives, or may find leftovers to clean in the store."""
+    if store is None:
+        return False
+    # An import of dumps alone into a mirror without archives leaves the store uncreated.
+    return os.path.isdir(store.root) or any(is_bundle(path) for path in paths)
+
+
+def _hold_store(session: Session, store: ArchiveStore, held: contextlib.ExitStack) -> list[str]:
+    """Hold the archive directory for this import; first remove what dead imports left, if alone."""
+    lock = held.enter_context(store.lock())
+    removed = []
+    if lock.try_alone():
+        # A snapshot begun now: every import that stored archives has committed or undone.
+        session.commit()
+        removed = clean_leftovers(session, store)
+        session.commit()
+    lock.share()
+    return removed
 
 
 def read_sources(
