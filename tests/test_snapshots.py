@@ -1,4 +1,4 @@
-"""One snapshot per request and per command: answers never mix two imports."""
+"""How imports meet readers: one snapshot per request and command, and a WAL kept small."""
 
 import json
 import os
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dumps import dump, node, version, write
+from tests.dumps import dump, import_dump, node, version, write
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_NODES = 150
@@ -22,6 +22,9 @@ WRITERS = 2
 # Only a guard against a hung import: assertions count answers, never time.
 HANG_GUARD_SECONDS = 300
 EXPORT_EVERY = 4
+LARGE_IMPORT_NODES = 2000
+# What a checkpointed WAL may still hold: a few pages written after the import's checkpoint.
+SMALL_WAL_BYTES = 64 * 1024
 
 POLLED = (
     "/nodes?limit=200",
@@ -33,6 +36,14 @@ POLLED = (
     "/versions?pageSize=1000",
     "/publishers/pub",
 )
+
+BULK = {
+    "node_versions": [
+        {"node_id": "node-000", "version": "1.0.0"},
+        {"node_id": "node-000", "version": "2.0.0"},
+        {"node_id": f"node-{SHARED_NODES:03d}", "version": "1.0.0"},
+    ]
+}
 
 # `flask mirror import --replace`, run FLIPS times alternating the two dumps, in one process.
 FLIPPER = textwrap.dedent(
@@ -78,6 +89,8 @@ def answers(client) -> dict[str, tuple[int, object]]:
     for url in POLLED:
         response = client.get(url)
         found[url] = (response.status_code, response.get_json())
+    response = client.post("/bulk/nodes/versions", json=BULK)
+    found["/bulk/nodes/versions"] = (response.status_code, response.get_json())
     status = client.get("/status").get_json()
     found["/status"] = (status["nodes"], status["versions"], status["versions_by_status"])
     return found
@@ -157,3 +170,19 @@ def test_answers_and_exports_never_mix_two_imports(client, runner, tmp_path, dat
     # The polling overlapped the imports: both dumps were served while they flipped.
     assert seen["a"] > 0 and seen["b"] > 0, seen
     assert exports > 0
+
+
+def test_the_wal_file_is_small_after_a_large_import(app, runner, tmp_path):
+    large = dump(
+        *(
+            node(f"pack-{index:05d}", version("1.0.0"), version("1.1.0"), description="x" * 500)
+            for index in range(LARGE_IMPORT_NODES)
+        )
+    )
+    result = import_dump(runner, tmp_path, large)
+    assert result.exit_code == 0, result.output
+    database = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+    wal = Path(f"{database}-wal")
+    # The import was large: without a checkpoint its pages would all sit in the WAL.
+    assert database.stat().st_size > 20 * SMALL_WAL_BYTES
+    assert not wal.exists() or wal.stat().st_size < SMALL_WAL_BYTES
