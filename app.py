@@ -3,14 +3,19 @@
 import os
 
 import click
+import sqlalchemy as sa
 from flask import Flask
 from flask.cli import ScriptInfo
-from sqlalchemy import event, make_url
-from sqlalchemy.engine import Engine
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
+from database import (
+    DatabaseUnavailable,
+    configure_engine,
+    database_path,
+    is_database_failure,
+)
 from extensions import cors, db, migrate
 from services.schema import SchemaBehind, create_if_empty, schema_refusal
 
@@ -41,16 +46,18 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def ensure_sqlite_folder(url: str) -> None:
     """Create the folder a SQLite file will live in, as users expect of a path they name."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        folder = os.path.dirname(os.path.abspath(parsed.database))
-        os.makedirs(folder, exist_ok=True)
+    path = database_path(url)
+    if path is not None:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
 
 
 def register_extensions(app: Flask) -> None:
     """Bind the database, migrations and CORS extensions."""
     db.init_app(app)
     migrate.init_app(app, db)
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_engine(engine, app.config["DB_LOCK_TIMEOUT"])
     cors.init_app(
         app,
         origins=app.config["CORS_ORIGINS"],
@@ -120,9 +127,16 @@ def create_schema(app: Flask) -> None:
     import models  # noqa: F401  (registers every table on the metadata)
 
     with app.app_context():
-        create_if_empty(db.engine, db.metadata)
-        refusal = schema_refusal(db.engine, db.metadata)
-        db.engine.dispose()
+        try:
+            create_if_empty(db.engine, db.metadata)
+            refusal = schema_refusal(db.engine, db.metadata)
+        except sa.exc.DBAPIError as exc:
+            if not is_database_failure(exc):
+                raise
+            url = app.config["SQLALCHEMY_DATABASE_URI"]
+            raise DatabaseUnavailable.from_error(exc, url, app.config["DB_LOCK_TIMEOUT"]) from None
+        finally:
+            db.engine.dispose()
     if refusal is None:
         return
     if not loaded_by_flask_command():
@@ -141,25 +155,3 @@ def refuse_requests_while_behind() -> None:
     refusal = schema_refusal(db.engine, db.metadata)
     if refusal is not None:
         raise ServiceUnavailable(refusal)
-
-
-SQLITE_CACHE_KIB = 64 * 1024
-SQLITE_MMAP_BYTES = 2 * 1024 * 1024 * 1024
-
-
-@event.listens_for(Engine, "connect")
-def _tune_sqlite(dbapi_connection, connection_record) -> None:
-    """SQLite only: WAL lets readers keep the old data while an import writes; enforce FKs."""
-    module = type(dbapi_connection).__module__
-    if not module.startswith(("sqlite3", "pysqlite")):
-        return
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    # Bulk look-ups touch thousands of index and table pages at random: a larger page cache
-    # and memory-mapped reads keep their cost from growing with the mirror's size.
-    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
-    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
-    cursor.close()

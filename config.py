@@ -47,6 +47,13 @@ class Config:
         self.MAX_DUMP_BYTES = _int_env("MIRROR_MAX_DUMP_BYTES", DEFAULT_MAX_DUMP_BYTES)
         # How many times its compressed size a dump may expand to (judged past 16 MiB).
         self.MAX_DUMP_RATIO = _int_env("MIRROR_MAX_DUMP_RATIO", DEFAULT_MAX_DUMP_RATIO)
+        # Seconds a command or request waits for the database's write lock (held by an import,
+        # sync or repair) before giving up with "database is locked".
+        self.DB_LOCK_TIMEOUT = _int_env("MIRROR_DB_LOCK_TIMEOUT", 30)
+        if self.DB_LOCK_TIMEOUT < 0:
+            raise RuntimeError(
+                f"MIRROR_DB_LOCK_TIMEOUT must be 0 or more seconds, got {self.DB_LOCK_TIMEOUT}"
+            )
         # The dumps `flask mirror seed` loads into an empty mirror.
         self.SEED_DATA_DIR = os.environ.get(
             "MIRROR_SEED_DATA",

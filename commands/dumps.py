@@ -6,6 +6,7 @@ import click
 from flask import current_app
 
 from commands.group import ProgressBars, archive_store, dump_limits, mirror, refuse
+from database import begin_snapshot
 from extensions import db
 from services.bundles.writer import write_bundle
 from services.dumps.writer import build_dump, count_nodes, write_dump
@@ -62,6 +63,7 @@ def export_command(path: str, with_archives: bool) -> None:
     which `flask mirror import` takes on another, offline mirror.
     """
     bars = ProgressBars()
+    begin_snapshot(db.session)
     step = bars("Exporting", count_nodes(db.session))
     if with_archives:
         try:

@@ -4,9 +4,11 @@ import contextlib
 import sys
 
 import click
+import sqlalchemy.exc as sa_exc
 from flask import current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
+from database import DatabaseUnavailable, is_database_failure
 from extensions import db
 from services.archives import ArchiveStore
 from services.dumps.reader import DumpLimits
@@ -21,7 +23,24 @@ def require_current_schema() -> None:
         raise click.ClickException(refusal)
 
 
-mirror = AppGroup(
+class MirrorGroup(AppGroup):
+    """The `flask mirror` group: a failing database ends any command in one line, not a trace."""
+
+    def invoke(self, ctx: click.Context):
+        """Run the command; turn a database failure into a refusal that exits non-zero."""
+        try:
+            return super().invoke(ctx)
+        except sa_exc.DBAPIError as exc:
+            if not is_database_failure(exc):
+                raise
+            # The command's app context may be gone by now; the loaded app is kept here.
+            config = ctx.ensure_object(ScriptInfo).load_app().config
+            raise DatabaseUnavailable.from_error(
+                exc, config["SQLALCHEMY_DATABASE_URI"], config["DB_LOCK_TIMEOUT"]
+            ) from None
+
+
+mirror = MirrorGroup(
     "mirror",
     help="Load, export, sync and check the mirror's data.",
     callback=require_current_schema,

@@ -14,14 +14,24 @@ from services.refusals import Refused
 SIZE_UNITS = ("KB", "MB", "GB", "TB")
 
 
+def _bundle(ctx, param, value: str | None) -> str | None:
+    """--repair alone gives "" (no bundle); a named bundle must exist."""
+    if not value:
+        return value
+    return click.Path(exists=True).convert(value, param, ctx)
+
+
 @mirror.command("verify")
 @click.option(
     "--repair",
     "bundle",
-    metavar="FROM_BUNDLE",
-    type=click.Path(exists=True),
-    help="Fix what is found: restore archives from this bundle (a folder or .tar), remove "
-    "orphan archives and stale staging folders, recompute derived data; then verify again.",
+    metavar="[FROM_BUNDLE]",
+    is_flag=False,
+    flag_value="",
+    callback=_bundle,
+    help="Fix what is found: remove orphan archives and stale staging folders, recompute "
+    "derived data and, given a bundle (a folder or .tar), restore archives from it; then "
+    "verify again.",
 )
 def verify_command(bundle: str | None) -> None:
     """Check the whole mirror and list every problem; exit non-zero if there is any.
@@ -32,9 +42,10 @@ def verify_command(bundle: str | None) -> None:
     stored JSON match the stored fields.
 
     With --repair FROM_BUNDLE the bundle is verified whole first (nothing changes if it is
-    damaged); archives are restored from its archives with the recorded sha256. Repair while
-    no import or sync runs: their staging folders, and archives they store just before they
-    commit, would look stale and be removed.
+    damaged); archives are restored from its archives with the recorded sha256. Without a
+    bundle, missing and corrupt archives are reported as not repaired. While an import or
+    sync runs, leftovers are not checked and a repair is refused: what looks stale may be its
+    work in progress.
     """
     bars = ProgressBars()
     store = archive_store()
@@ -44,7 +55,7 @@ def verify_command(bundle: str | None) -> None:
         echo_report(report)
         sys.exit(0 if report.ok else 1)
     try:
-        repair = repair_mirror(db.session, store, bundle, bars, dump_limits())
+        repair = repair_mirror(db.session, store, bundle or None, bars, dump_limits())
     except Refused as exc:
         bars.close()
         refuse("Repair refused; the mirror is unchanged:", exc.problems)
@@ -71,6 +82,11 @@ def echo_report(report: VerifyReport) -> None:
         click.echo(f"{kind.capitalize()} ({len(problems)}):")
         for problem in problems:
             click.echo(f"  {problem}")
+    if report.import_running:
+        click.echo(
+            "An import or sync was running: staging folders and archives it had not committed "
+            "yet were left unchecked."
+        )
     if report.warnings:
         click.echo(f"Not part of the archive store, left alone ({len(report.warnings)}):")
         for warning in report.warnings:

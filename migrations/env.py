@@ -75,19 +75,20 @@ def sqlite_foreign_keys_off(connection):
 
     SQLite ALTERs by copying a table and dropping the old one; with foreign keys on, dropping
     `nodes` would delete every version through ON DELETE CASCADE. The pragma is ignored inside a
-    transaction, hence the commits around it; refuse_dangling_references checks what it allowed.
+    transaction, hence the rollbacks before it; refuse_dangling_references checks what it allowed.
     """
     if connection.dialect.name != "sqlite":
         yield
         return
-    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    connection.commit()
+    connection.rollback()
+    # Straight to the driver: the mirror begins a transaction before every statement it sends
+    # (database.py), and the pragma must run outside one.
+    connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
     try:
         yield
     finally:
         connection.rollback()
-        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-        connection.commit()
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 def refuse_dangling_references(ctx, step, heads, run_args) -> None:

@@ -1,15 +1,19 @@
 """Node archives on disk, content-addressed by sha256 so identical archives are stored once."""
 
 import contextlib
+import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from services.digests import copy_hashing, read_in_chunks
 from services.files import fsync_folder, move_into_place
+
+# Held (shared) by every running import for its whole duration; see StoreLock.
+LOCK_FILE = ".lock"
 
 # Archives are served to everyone: readable by all whatever the umask.
 ARCHIVE_MODE = 0o644
@@ -26,6 +30,30 @@ class StagedArchive:
     sha256: str
     size: int
     staged_path: str
+
+
+class StoreLock:
+    """The archive directory's lock file, open until the `ArchiveStore.lock()` block ends.
+
+    Running imports hold it shared, from before they stage anything until after they commit
+    or undo. Removing leftovers (staging folders, archives no version refers to) needs it
+    alone: then no import is running, so whatever is left was left by one that died.
+    """
+
+    def __init__(self, descriptor: int):
+        self._descriptor = descriptor
+
+    def try_alone(self) -> bool:
+        """Take the lock alone if no import holds it; never waits."""
+        try:
+            fcntl.flock(self._descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def share(self) -> None:
+        """Hold the lock beside other imports, waiting while a repair holds it alone."""
+        fcntl.flock(self._descriptor, fcntl.LOCK_SH)
 
 
 class ArchiveStore:
@@ -48,6 +76,16 @@ class ArchiveStore:
         """A new private folder inside the store for one import's archives."""
         os.makedirs(self.root, exist_ok=True)
         return tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.root)
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[StoreLock]:
+        """The store's lock file, held as the block asks and released when it ends."""
+        os.makedirs(self.root, exist_ok=True)
+        descriptor = os.open(os.path.join(self.root, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            yield StoreLock(descriptor)
+        finally:
+            os.close(descriptor)
 
     def stage(self, source: BinaryIO, staging: str, node_id: str, version: str) -> StagedArchive:
         """Copy an archive into `staging` while hashing it, and make the copy durable."""

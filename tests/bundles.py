@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from app import create_app
 from extensions import db
+from services.archives import LOCK_FILE
 
 SEED_DATA = Path(__file__).resolve().parent.parent / "seed_data"
 MANIFEST = "manifest.json"
@@ -191,14 +192,14 @@ def assert_refused(result, *problems: str) -> None:
 
 
 def stored_files(app) -> dict[str, str]:
-    """Every file under the archive directory (staging areas included): path -> sha256."""
+    """Every file under the archive directory (staging areas included), but its lock file."""
     root = Path(app.config["ARCHIVE_DIR"])
     if not root.exists():
         return {}
     return {
         path.relative_to(root).as_posix(): sha256(path.read_bytes())
         for path in sorted(root.rglob("*"))
-        if path.is_file()
+        if path.is_file() and path != root / LOCK_FILE
     }
 
 

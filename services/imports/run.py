@@ -6,12 +6,14 @@ Staged archives move into the archive store only as the transaction commits.
 """
 
 import contextlib
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from database import begin_write, checkpoint_wal
 from models import ImportKind, ImportRecord
 from services.archives import ArchiveStore, StagedArchive
 from services.bundles.reader import BundleRejected, OpenBundle, is_bundle, open_bundle
@@ -26,6 +28,7 @@ from services.dumps.reader import (
 from services.dumps.validation import IncomingMirror, validate_dumps
 from services.imports.summary import ImportSummary
 from services.imports.writer import apply_incoming
+from services.integrity.repair import clean_leftovers
 from services.progress import Progress
 from services.refusals import Refused
 
@@ -78,15 +81,43 @@ def import_dumps(
     request = ImportRequest(paths, replace, progress, archive_store, origin, limits)
     with contextlib.ExitStack() as held:
         try:
+            removed = []
+            if _uses_store(paths, archive_store):
+                removed = _hold_store(session, archive_store, held)
             sources = read_sources(request, held)
             incoming = _validate(request, sources)
             staged = _stage_archives(request, sources, held)
-            return _write(session, request, sources, incoming, staged)
+            summary = _write(session, request, sources, incoming, staged)
         except OSError as exc:
             where = archive_store.root if archive_store is not None else "the dumps"
             raise ImportRefused(
                 [f"could not write {where}: {exc.strerror or exc}. Nothing was imported."]
             ) from None
+    summary.leftovers_removed = len(removed)
+    # A large import leaves a WAL file as large as itself until a checkpoint truncates it.
+    checkpoint_wal(session.get_bind())
+    return summary
+
+
+def _uses_store(paths: list[str], store: ArchiveStore | None) -> bool:
+    """Whether this import stores archives, or may find leftovers to clean in the store."""
+    if store is None:
+        return False
+    # An import of dumps alone into a mirror without archives leaves the store uncreated.
+    return os.path.isdir(store.root) or any(is_bundle(path) for path in paths)
+
+
+def _hold_store(session: Session, store: ArchiveStore, held: contextlib.ExitStack) -> list[str]:
+    """Hold the archive directory for this import; first remove what dead imports left, if alone."""
+    lock = held.enter_context(store.lock())
+    removed = []
+    if lock.try_alone():
+        # A snapshot begun now: every import that stored archives has committed or undone.
+        session.commit()
+        removed = clean_leftovers(session, store)
+        session.commit()
+    lock.share()
+    return removed
 
 
 def read_sources(request: ImportRequest, held: contextlib.ExitStack) -> ImportSources:
@@ -162,6 +193,7 @@ def _write(
     step = request.progress("Writing", len(incoming.nodes)) if request.progress else None
     published: list[str] = []
     try:
+        begin_write(session)
         summary = apply_incoming(session, incoming, request.replace, step)
         if request.archive_store is not None:
             request.archive_store.publish(staged, published)

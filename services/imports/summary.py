@@ -36,6 +36,8 @@ class ImportSummary:
     # Archives the bundles carried and were verified, and those new to the archive directory.
     archives_verified: int = 0
     archives_stored: int = 0
+    # Staging folders and unreferenced archives of interrupted imports, removed first.
+    leftovers_removed: int = 0
 
     @property
     def changed(self) -> bool:
@@ -70,6 +72,8 @@ class ImportSummary:
             lines.append(
                 f"archives: {self.archives_verified} verified, {self.archives_stored} newly stored"
             )
+        if self.leftovers_removed:
+            lines.append(f"leftovers of interrupted imports removed: {self.leftovers_removed}")
         total_unknown = sum(self.unknown_keys.values())
         if total_unknown:
             common = ", ".join(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from database import begin_write
 from models import Node, NodeVersion
 from services.archives import ArchiveStore, StagedArchive
 from services.bundles.reader import open_bundle
@@ -23,9 +24,17 @@ from services.integrity.verify import (
     SERIALIZED,
     STAGING,
     VerifyReport,
+    check_archive_directory,
     verify_mirror,
 )
 from services.progress import Progress
+from services.refusals import Refused
+
+IMPORT_RUNNING = "an import or sync is running: repair once it has finished."
+
+
+class RepairRefused(Refused):
+    """A repair that could not start (an import holds the archive directory); nothing changed."""
 
 
 @dataclass
@@ -41,47 +50,73 @@ class RepairReport:
 def repair_mirror(
     session: Session,
     store: ArchiveStore,
-    bundle_path: str,
+    bundle_path: str | None = None,
     progress: Progress | None = None,
     limits: DumpLimits = DEFAULT_LIMITS,
 ) -> RepairReport:
-    """Verify `bundle_path`, then fix what verification finds, then verify again.
+    """Fix what verification finds, then verify again; archives come from `bundle_path`.
 
-    The bundle is checked whole first (BundleRejected before anything changes). Missing and
-    corrupt archives come from its archives with the digest the database records; orphan
-    files and stale staging folders are removed; derived data is recomputed.
+    A bundle is checked whole first (BundleRejected before anything changes). Missing and
+    corrupt archives come from its archives with the digest the database records (without a
+    bundle they are reported as not repaired); orphan files and stale staging folders are
+    removed; derived data is recomputed. Refused while an import holds the archive directory.
     """
-    staging = store.staging_area()
-    try:
-        with open_bundle(bundle_path, limits) as bundle:
-            archives = bundle.stage(store, staging)
-        report = RepairReport(verify_mirror(session, store, progress, own=staging))
-        _restore_archives(store, report, archives)
-        _remove_leftovers(report)
-        _correct_archive_sizes(session, store, report)
-        _recompute_derived_data(session, report)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        ArchiveStore.discard(staging)
-    for problem in report.before.problems:
-        if problem.kind == INTEGRITY:
-            report.not_repaired.append(
-                f"{problem}: not repaired; restore the database from a backup or re-import"
+    with store.lock() as lock:
+        if not lock.try_alone():
+            raise RepairRefused([IMPORT_RUNNING])
+        staging = store.staging_area() if bundle_path is not None else None
+        try:
+            archives = None
+            if bundle_path is not None:
+                with open_bundle(bundle_path, limits) as bundle:
+                    archives = bundle.stage(store, staging)
+            # Holding the write lock from the first read: the repair sees and fixes one state.
+            begin_write(session)
+            report = RepairReport(
+                verify_mirror(session, store, progress, own=staging or "", store_locked=True)
             )
-    report.after = verify_mirror(session, store, progress)
+            _restore_archives(store, report, archives)
+            report.repaired += remove_leftovers(report.before)
+            _correct_archive_sizes(session, store, report)
+            _recompute_derived_data(session, report)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            ArchiveStore.discard(staging)
+        for problem in report.before.problems:
+            if problem.kind == INTEGRITY:
+                report.not_repaired.append(
+                    f"{problem}: not repaired; restore the database from a backup or re-import"
+                )
+        report.after = verify_mirror(session, store, progress, store_locked=True)
     return report
 
 
+def clean_leftovers(session: Session, store: ArchiveStore) -> list[str]:
+    """Remove the staging folders and unreferenced archives interrupted imports left.
+
+    Only while holding the store's lock alone (StoreLock.try_alone), in a transaction begun
+    after taking it: then nothing found is the work of a running import.
+    """
+    report = VerifyReport()
+    check_archive_directory(session, store, report)
+    return remove_leftovers(report)
+
+
 def _restore_archives(
-    store: ArchiveStore, report: RepairReport, archives: list[StagedArchive]
+    store: ArchiveStore, report: RepairReport, archives: list[StagedArchive] | None
 ) -> None:
     # Content-addressed: any archive of the bundle with the recorded digest is the right one.
-    by_digest = {archive.sha256: archive for archive in archives}
+    by_digest = {archive.sha256: archive for archive in archives or ()}
     for problem in report.before.problems:
         if problem.kind not in (MISSING, CORRUPT):
+            continue
+        if archives is None:
+            report.not_repaired.append(
+                f"{problem}: give a bundle that holds it (--repair FROM_BUNDLE) to restore it"
+            )
             continue
         staged = by_digest.pop(problem.target, None)
         if staged is None:
@@ -93,14 +128,17 @@ def _restore_archives(
         report.repaired.append(f"{problem.subject}: restored archive {relative} from the bundle")
 
 
-def _remove_leftovers(report: RepairReport) -> None:
-    for problem in report.before.problems:
+def remove_leftovers(report: VerifyReport) -> list[str]:
+    """Remove the orphan archives and stale staging folders `report` found; say what went."""
+    removed = []
+    for problem in report.problems:
         if problem.kind == ORPHAN:
             ArchiveStore.unpublish([problem.target])
-            report.repaired.append(f"{problem.subject}: removed the orphan archive file")
+            removed.append(f"{problem.subject}: removed the orphan archive file")
         elif problem.kind == STAGING:
             shutil.rmtree(problem.target, ignore_errors=True)
-            report.repaired.append(f"{problem.subject}: removed the stale staging folder")
+            removed.append(f"{problem.subject}: removed the stale staging folder")
+    return removed
 
 
 def _correct_archive_sizes(session: Session, store: ArchiveStore, report: RepairReport) -> None:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from models import Base, Node, NodeVersion
-from services.archives import STAGING_PREFIX, ArchiveStore
+from services.archives import LOCK_FILE, STAGING_PREFIX, ArchiveStore
 from services.chunks import KEYS_PER_STATEMENT, chunks
 from services.digests import file_digest
 from services.imports.writer import latest_version, serialize_version
@@ -57,6 +57,8 @@ class VerifyReport:
     # Things worth a look that are not the mirror's own, so never removed (e.g. lost+found).
     warnings: list[str] = field(default_factory=list)
     integrity: str = "not run"
+    # An import held the archive directory: its leftovers could not be told from its work.
+    import_running: bool = False
     nodes: int = 0
     versions: int = 0
     archives: int = 0
@@ -78,13 +80,29 @@ class VerifyReport:
 
 
 def verify_mirror(
-    session: Session, store: ArchiveStore, progress: Progress | None = None, own: str = ""
+    session: Session,
+    store: ArchiveStore,
+    progress: Progress | None = None,
+    own: str = "",
+    store_locked: bool = False,
 ) -> VerifyReport:
-    """Run every check; `own` is a staging folder of the caller's, not reported as stale."""
+    """Run every check; `own` is a staging folder of the caller's, not reported as stale.
+
+    `store_locked`: the caller holds the archive directory's lock alone (see StoreLock).
+    """
     report = VerifyReport()
+    # First, so this session's snapshot begins while no import is between storing its
+    # archives and committing the versions that refer to them.
+    if store_locked or not os.path.isdir(store.root):
+        check_archive_directory(session, store, report, own)
+    else:
+        with store.lock() as lock:
+            if lock.try_alone():
+                check_archive_directory(session, store, report, own)
+            else:
+                report.import_running = True
     check_database(session, report)
     check_archives(session, store, report, progress)
-    check_archive_directory(session, store, report, own)
     check_derived_data(session, report, progress)
     return report
 
@@ -192,6 +210,8 @@ def check_archive_directory(
         return
     for entry in sorted(os.scandir(store.root), key=lambda entry: entry.name):
         is_folder = entry.is_dir(follow_symlinks=False)
+        if entry.name == LOCK_FILE and entry.is_file(follow_symlinks=False):
+            continue
         if is_folder and entry.name.startswith(STAGING_PREFIX):
             if entry.path != own:
                 detail = "a staging folder an import or repair left behind"

@@ -23,6 +23,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from database import end_snapshot
 from models import ImportKind, ImportRecord
 from models.columns import utcnow
 from services.archives import ArchiveStore
@@ -129,6 +130,8 @@ def _take_snapshot(sync: _Sync) -> Snapshot:
         sync.log(f"resuming the unfinished sync in {sync.work.path}")
         return Snapshot.from_state(sync.work.resumed_state)
     since, mode = _since(sync.session, sync.request)
+    # No read transaction stays open through hours of requests: it would keep the WAL growing.
+    end_snapshot(sync.session)
     snapshot = Snapshot(since, mode, utcnow())
     sync.work.save_state(snapshot.state(sync.request))
     return snapshot
@@ -179,6 +182,7 @@ def _fetch_archives(sync: _Sync, outcome: SyncOutcome) -> list[dict]:
     tally = outcome.archives = ArchiveTally()
     into_mirror = sync.request.out is None
     held = held_archives(sync.session, sync.store, sync.document) if into_mirror else set()
+    end_snapshot(sync.session)
     wanted = plan_archives(sync.document, held, tally)
     entries = fetch_archives(
         sync.client, sync.executor, sync.work, wanted, tally, sync.log, sync.phase

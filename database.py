@@ -1,0 +1,160 @@
+"""How the mirror uses its database: SQLite's settings, snapshots, the write lock, failures.
+
+Every unit of work (a request, a command, an import) is one transaction. On SQLite the mirror
+begins them itself: Python's sqlite3 driver begins none for SELECTs, so each statement of a
+request would read the latest commit and one answer could mix two imports. A transaction that
+will write begins with BEGIN IMMEDIATE, taking the write lock up front: two writers then
+queue for it instead of both reading first and one failing when it tries to write.
+"""
+
+import contextlib
+import os
+from functools import partial
+from urllib.parse import unquote, urlsplit
+
+import click
+import sqlalchemy as sa
+import sqlalchemy.exc as sa_exc
+from sqlalchemy import event, make_url
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+# Execution option of a connection whose transaction will write (see begin_write).
+WRITE_LOCK = "mirror_write_lock"
+SQLITE_CACHE_KIB = 64 * 1024
+SQLITE_MMAP_BYTES = 2 * 1024 * 1024 * 1024
+# A checkpoint after an import waits this long for readers of older snapshots to finish;
+# past it, it copies what it can and leaves the rest to the next one.
+CHECKPOINT_WAIT_MS = 2000
+
+
+def configure_engine(engine: Engine, lock_timeout: int) -> None:
+    """SQLite only: tune each connection, and begin every transaction the mirror's way."""
+    if engine.dialect.name != "sqlite":
+        return
+    event.listen(engine, "connect", partial(_tune_sqlite, lock_timeout))
+    event.listen(engine, "begin", _begin)
+
+
+def _tune_sqlite(lock_timeout: int, dbapi_connection, connection_record) -> None:
+    """WAL lets readers keep their snapshot while an import writes; enforce foreign keys."""
+    # The driver must not begin (or fail to begin) transactions itself: _begin does.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={lock_timeout * 1000}")
+    # Bulk look-ups touch thousands of index and table pages at random: a larger page cache
+    # and memory-mapped reads keep their cost from growing with the mirror's size.
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+    cursor.close()
+
+
+def _begin(connection: sa.Connection) -> None:
+    """Begin a transaction: its first read fixes the snapshot every later statement sees."""
+    write = connection.get_execution_options().get(WRITE_LOCK)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def begin_write(session: Session) -> None:
+    """End the session's read transaction; begin one that holds the write lock until commit."""
+    end_snapshot(session)
+    session.connection(execution_options={WRITE_LOCK: True})
+
+
+def end_snapshot(session: Session) -> None:
+    """End the session's read transaction before a long wait (downloads) that needs none."""
+    # A snapshot held for hours would keep SQLite from checkpointing the WAL past it.
+    session.commit()
+
+
+def begin_snapshot(session: Session) -> None:
+    """Make the session's next transaction read one snapshot throughout, on any backend."""
+    # Every SQLite transaction already does (see _begin); PostgreSQL's READ COMMITTED does not.
+    if session.get_bind().dialect.name == "postgresql":
+        session.commit()
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+def checkpoint_wal(engine: Engine) -> None:
+    """SQLite: copy the WAL into the database file and truncate it, as after a large import."""
+    if engine.dialect.name != "sqlite":
+        return
+    # Outside any transaction: a checkpoint cannot truncate a WAL its own connection reads.
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        (timeout,) = cursor.execute("PRAGMA busy_timeout").fetchone()
+        cursor.execute(f"PRAGMA busy_timeout={min(timeout, CHECKPOINT_WAIT_MS)}")
+        # Housekeeping only: the import has committed, so a failure here must not report one.
+        with contextlib.suppress(engine.dialect.dbapi.Error):
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        cursor.execute(f"PRAGMA busy_timeout={timeout}")
+        cursor.close()
+    finally:
+        connection.close()
+
+
+def database_path(url: str) -> str | None:
+    """The file a SQLite URL names (plain or `file:` URI form); None for memory or others."""
+    parsed = make_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or name in (None, "", ":memory:"):
+        return None
+    if parsed.query.get("uri") == "true" and name.startswith("file:"):
+        if parsed.query.get("mode") == "memory":
+            return None
+        name = unquote(urlsplit(name).path)
+    return os.path.abspath(name)
+
+
+def is_database_failure(exc: BaseException) -> bool:
+    """Whether the database itself failed (locked, read-only, full, unreadable).
+
+    Integrity, programming and data errors are the mirror's own mistakes and keep their tracebacks.
+    """
+    return isinstance(exc, sa_exc.DatabaseError) and not isinstance(
+        exc, sa_exc.IntegrityError | sa_exc.ProgrammingError | sa_exc.DataError
+    )
+
+
+# What to do, by words of SQLite's message; the first match wins.
+ADVICE = (
+    (
+        ("locked", "busy"),
+        "another import, sync or repair holds its write lock (waited {timeout} s, "
+        "MIRROR_DB_LOCK_TIMEOUT): run the command again once it has finished",
+    ),
+    (
+        ("readonly", "read-only"),
+        "the file, its folder or its filesystem is read-only: make them writable, "
+        "or run only commands that read",
+    ),
+    (("disk is full",), "free space on its disk, then run the command again"),
+    (("unable to open",), "check DATABASE_URL and that its folder exists and can be read"),
+    (
+        ("not a database", "malformed"),
+        "it is not a mirror database or it is damaged: check DATABASE_URL, "
+        "or restore the file from a backup",
+    ),
+)
+
+
+class DatabaseUnavailable(click.ClickException):
+    """A database failure told in one line: what failed, where, and what to do."""
+
+    @classmethod
+    def from_error(cls, exc: sa_exc.DBAPIError, url: str, lock_timeout: int):
+        """Describe `exc`, raised by the database at `url`."""
+        where = database_path(url) or make_url(url).render_as_string(hide_password=True)
+        reason = str(exc.orig).strip() or type(exc.orig).__name__
+        advice = next(
+            (text for words, text in ADVICE if any(word in reason.lower() for word in words)),
+            "check the database, then run the command again",
+        )
+        advice = advice.format(timeout=lock_timeout)
+        return cls(
+            f"the database {where} failed: {reason}; {advice}. Unfinished changes were rolled back."
+        )
