@@ -6,8 +6,15 @@ import os
 # (or PORT) to listen beyond this machine, normally behind a reverse proxy.
 bind = os.environ.get("MIRROR_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8080')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threads carry the requests: an archive download holds one thread for as long as its client
+# takes, while the worker's own loop keeps its heartbeat going and its other threads answer.
+# (A sync worker is silent while it sends, so the timeout killed it mid-download.)
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # Build the app once in the master: the schema is created there, not raced by every worker.
 preload_app = True
+# Only a worker whose own loop is stuck is killed; no request's length counts against it.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
+
