@@ -18,3 +18,10 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 
+# gunicorn trusts no forwarded header: the app alone does, through as many proxies as
+# MIRROR_TRUSTED_PROXIES says (X-Forwarded-Proto/-Host/-Port/-Prefix). gunicorn's defaults would
+# take X-Forwarded-Proto/-Ssl/-Protocol and a SCRIPT_NAME header from any local client and from
+# unix sockets, whatever that setting says, and change every URL the mirror emits.
+forwarded_allow_ips = ""
+secure_scheme_headers = {}
+forwarder_headers = ""
