@@ -3,9 +3,10 @@
 import os
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, send_file
+from flask import Blueprint, current_app, request
 from werkzeug.exceptions import NotFound
 
+from blueprints.byte_ranges import send_ranged_file
 from blueprints.openapi import documented
 from extensions import db
 from models import NodeVersion, pair_key
@@ -31,8 +32,17 @@ ONE_YEAR = 365 * 24 * 3600
             "description": "The archive (supports Range, If-None-Match, HEAD)",
             "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
         },
+        "206": {
+            "description": "The one byte range asked for (a unit other than bytes, or several "
+            "ranges, get the whole archive)",
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+        },
         "404": {
             "description": "The mirror holds no archive for that version",
+            "content": {"application/json": {"schema": "ErrorResponse"}},
+        },
+        "416": {
+            "description": "The byte range is invalid or starts past the end of the archive",
             "content": {"application/json": {"schema": "ErrorResponse"}},
         },
     },
@@ -53,13 +63,13 @@ def download_archive(node_id: str, version: str):
             f"The archive of {node_id} {version} is missing from this mirror's storage; "
             "an operator should restore it from its bundle."
         )
-    response = send_file(
+    response = send_ranged_file(
         path,
+        request.environ,
+        etag=row.archive_sha256,
         mimetype="application/zip",
         as_attachment=True,
         download_name=f"{row.node_id}-{version}.zip",
-        etag=row.archive_sha256,
-        conditional=True,
         max_age=ONE_YEAR,
     )
     response.cache_control.public = True
