@@ -25,3 +25,11 @@ errorlog = "-"
 forwarded_allow_ips = ""
 secure_scheme_headers = {}
 forwarder_headers = ""
+
+# Request limits. Past them gunicorn answers 414 or 431 itself, as a small HTML page, before the
+# app sees the request; within them every error is the app's JSON ErrorResponse. The app refuses
+# query strings over MIRROR_MAX_QUERY_BYTES (JSON 414), so keep the request line limit above it.
+# 8190 is the most gunicorn allows for the request line.
+limit_request_line = int(os.environ.get("MIRROR_MAX_REQUEST_LINE", "8190"))
+limit_request_fields = int(os.environ.get("MIRROR_MAX_HEADERS", "100"))
+limit_request_field_size = int(os.environ.get("MIRROR_MAX_HEADER_BYTES", "8190"))

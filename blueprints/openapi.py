@@ -8,6 +8,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from marshmallow import fields
 
+from blueprints.limits import QUERY_TOO_LONG
 from schemas.bulk import BulkNodeVersionsRequestSchema, BulkNodeVersionsResponseSchema
 from schemas.errors import ErrorResponseSchema
 from version import __version__
@@ -54,12 +55,23 @@ def build_spec(app: Flask) -> APISpec:
     spec.components.schema("ErrorResponse", schema=ErrorResponseSchema)
     spec.components.schema("BulkNodeVersionsRequest", schema=BulkNodeVersionsRequestSchema)
     spec.components.schema("BulkNodeVersionsResponse", schema=BulkNodeVersionsResponseSchema)
+    spec.components.response("QueryTooLong", QUERY_TOO_LONG)
     for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule):
         view = app.view_functions.get(rule.endpoint)
         operations = getattr(view, "openapi_operations", None)
         if operations:
-            spec.path(path=_openapi_path(rule.rule), operations=dict(operations))
+            spec.path(path=_openapi_path(rule.rule), operations=_with_query_limit(operations))
     return spec
+
+
+def _with_query_limit(operations: dict) -> dict:
+    """The operations, each GET also answering 414 to a query string over the app's limit."""
+    return {
+        method: {**operation, "responses": {**operation["responses"], "414": "QueryTooLong"}}
+        if method == "get"
+        else operation
+        for method, operation in operations.items()
+    }
 
 
 def _openapi_path(rule: str) -> str:
