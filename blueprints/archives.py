@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, request
 from werkzeug.exceptions import NotFound
 
 from blueprints.byte_ranges import send_ranged_file
+from blueprints.limits import drop_stalled_download
 from blueprints.openapi import documented
 from extensions import db
 from models import NodeVersion, pair_key
@@ -63,6 +64,7 @@ def download_archive(node_id: str, version: str):
             f"The archive of {node_id} {version} is missing from this mirror's storage; "
             "an operator should restore it from its bundle."
         )
+    drop_stalled_download()
     response = send_ranged_file(
         path,
         request.environ,

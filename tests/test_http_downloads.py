@@ -65,3 +65,24 @@ def test_download_in_progress_leaves_other_requests_answered(served):
     assert listing.status == 200
     assert [entry["id"] for entry in listing.json()["nodes"]] == [PAIR[0]]
     assert digest(download.received) == digest(ARCHIVE)
+
+
+def test_client_that_stops_reading_is_dropped_and_frees_its_thread(served):
+    settings = {
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_THREADS": "1",
+        "MIRROR_DOWNLOAD_STALL_SECONDS": "1",
+    }
+    with gunicorn({**served, **settings}) as url:
+        download = SlowDownload(url, TARGET, rate=float("inf"))
+        try:
+            download.read(SlowDownload.CHUNK)
+            # The only thread is sending to a client that reads no more: /health is answered
+            # once the mirror gives up on that client.
+            health = get(url, "/health", timeout=30)
+            download.read()
+        finally:
+            download.close()
+
+    assert (health.status, health.body) == (200, b"OK")
+    assert len(download.received) < len(ARCHIVE)
