@@ -51,7 +51,8 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     first = int(span[1])
     if first >= size:
         raise InvalidRange(f"Range {header!r} starts past the end of the {size}-byte file.")
-    return first, min(int(span[2]), size - 1) if span[2] else size - 1
+    last = int(span[2]) if span[2] else size - 1
+    return first, min(last, size - 1)
 
 
 def send_ranged_file(path: str, environ: dict, etag: str, **options) -> Response:
