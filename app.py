@@ -91,11 +91,22 @@ def register_proxy_fix(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the API's routes."""
-    from blueprints import archives, bulk, comfy_nodes, meta, nodes, publishers, status, versions
+    from blueprints import (
+        archives,
+        bulk,
+        comfy_nodes,
+        limits,
+        meta,
+        nodes,
+        publishers,
+        status,
+        versions,
+    )
 
     app.register_blueprint(archives.bp)
     app.register_blueprint(bulk.bp)
     app.register_blueprint(comfy_nodes.bp)
+    app.register_blueprint(limits.bp)
     app.register_blueprint(meta.bp)
     app.register_blueprint(nodes.bp)
     app.register_blueprint(publishers.bp)

@@ -26,6 +26,12 @@ class Config:
         self.BULK_MAX_ITEMS = _int_env("MIRROR_BULK_MAX_ITEMS", 5000)
         # Largest request body in bytes; Werkzeug answers 413 past it.
         self.MAX_CONTENT_LENGTH = _int_env("MIRROR_MAX_BODY_BYTES", 4 * 1024 * 1024)
+        # Longest query string answered, in bytes as sent; longer ones get a JSON 414. gunicorn's
+        # own request line limit (MIRROR_MAX_REQUEST_LINE, gunicorn.conf.py) must leave room for it.
+        self.MAX_QUERY_BYTES = _int_env("MIRROR_MAX_QUERY_BYTES", 4096)
+        # Seconds an archive download may go without the client accepting a byte before the
+        # mirror drops it and frees the thread (0: never); slow but moving clients are never cut.
+        self.DOWNLOAD_STALL_SECONDS = _int_env("MIRROR_DOWNLOAD_STALL_SECONDS", 60)
         # How many reverse proxies in front of the mirror may set X-Forwarded-* (0: trust none).
         self.TRUSTED_PROXIES = _int_env("MIRROR_TRUSTED_PROXIES", 0)
         # Where node archives are stored (content-addressed); None means "archives" in the

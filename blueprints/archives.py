@@ -2,9 +2,11 @@
 
 import os
 
-from flask import Blueprint, current_app, send_file
+from flask import Blueprint, current_app, request
 from werkzeug.exceptions import NotFound
 
+from blueprints.byte_ranges import send_ranged_file
+from blueprints.limits import drop_stalled_download
 from blueprints.operations import operation
 from extensions import db
 from services.catalog.queries import get_archive
@@ -24,7 +26,13 @@ ONE_YEAR = 365 * 24 * 3600
             "description": "The archive (supports Range, If-None-Match, HEAD)",
             "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
         },
+        206: {
+            "description": "The one byte range asked for (a unit other than bytes, or several "
+            "ranges, get the whole archive)",
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+        },
         404: "The mirror holds no archive for that version",
+        416: "The byte range is invalid or starts past the end of the archive",
     },
 )
 def download_archive(node_id: str, version: str):
@@ -39,13 +47,14 @@ def download_archive(node_id: str, version: str):
             f"The archive of {node_id} {version} is missing from this mirror's storage; "
             "an operator should restore it from its bundle."
         )
-    response = send_file(
+    drop_stalled_download()
+    response = send_ranged_file(
         path,
+        request.environ,
+        etag=row.archive_sha256,
         mimetype="application/zip",
         as_attachment=True,
         download_name=f"{row.node_id}-{version}.zip",
-        etag=row.archive_sha256,
-        conditional=True,
         max_age=ONE_YEAR,
     )
     response.cache_control.public = True

@@ -8,6 +8,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from marshmallow import fields
 
+from blueprints.limits import QUERY_TOO_LONG
 from version import __version__
 
 OPENAPI_VERSION = "3.0.2"
@@ -60,6 +61,7 @@ def build_spec(app: Flask) -> APISpec:
         info={"description": "An offline mirror of the Comfy Registry API."},
     )
     plugin.converter.add_attribute_function(_enum_component(spec))
+    spec.components.response("QueryTooLong", QUERY_TOO_LONG)
     for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule):
         view = app.view_functions.get(rule.endpoint)
         operation = getattr(view, "openapi_operation", None)
@@ -68,7 +70,9 @@ def build_spec(app: Flask) -> APISpec:
             # Flask adds HEAD and OPTIONS to every route by itself; they are not documented.
             methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
             operations = {method.lower(): operation for method in methods}
-            spec.path(path=_VARIABLE.sub(r"{\1}", rule.rule), operations=operations)
+            spec.path(
+                path=_VARIABLE.sub(r"{\1}", rule.rule), operations=_with_query_limit(operations)
+            )
     return spec
 
 
@@ -86,3 +90,13 @@ def _with_path_parameters(operation: dict, variables: list[str]) -> dict:
     ]
     parameters += operation.get("parameters", [])
     return {**operation, "parameters": parameters} if parameters else operation
+
+
+def _with_query_limit(operations: dict) -> dict:
+    """The operations, each GET also answering 414 to a query string over the app's limit."""
+    return {
+        method: {**operation, "responses": {**operation["responses"], "414": "QueryTooLong"}}
+        if method == "get"
+        else operation
+        for method, operation in operations.items()
+    }

@@ -74,6 +74,11 @@ def serve_seeded(folder: Path):
     }
     result = flask("mirror", "seed", env=env)
     assert result.returncode == 0, result.stderr
+    # A sync begins at the upstream's Date, in whole seconds: the first one must begin in a later
+    # second than the seed's changes, or the next incremental sync rightly fetches them again.
+    seeded_in = int(time.time())
+    while int(time.time()) == seeded_in:
+        time.sleep(0.05)
     return env, gunicorn(env)
 
 
