@@ -4,11 +4,14 @@ past it gets a JSON ErrorResponse rather than gunicorn's HTML page, and on stall
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import RequestURITooLarge
 
-from blueprints.parameters import error
+from schemas.errors import ErrorResponseSchema
 
 bp = Blueprint("limits", __name__)
 
-QUERY_TOO_LONG = error("The query string is longer than this mirror answers; the message says so")
+QUERY_TOO_LONG = {
+    "description": "The query string is longer than this mirror answers; the message says so",
+    "content": {"application/json": {"schema": ErrorResponseSchema}},
+}
 
 
 @bp.before_app_request
