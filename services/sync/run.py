@@ -7,8 +7,9 @@ kind "sync" with the upstream and the moment the sync began, and then removes it
 
 Incremental: the upstream's `timestamp` filter asks for nodes changed after `since`: --since, or
 the start of the last successful sync from the same upstream recorded in this mirror. That start
-is taken before the first request, and in the upstream's clock when its Date header is earlier
-than ours, so a change made while a sync runs is fetched again by the next one rather than lost.
+is taken before the first request, and in the upstream's clock when its Date header is an earlier
+second than ours, so a change made while a sync runs is fetched again by the next one rather than
+lost.
 A sync limited to --node ids is recorded as kind "sync-nodes" and never serves as the starting
 point of a whole-registry sync.
 """
@@ -180,7 +181,11 @@ def run_sync(
             work.save_state(_state(request, since, mode, started_at))
         outcome = SyncOutcome(request.upstream, mode, counts)
         catalog = walk_catalog(client, executor, since, list(request.node_ids), log, phase)
-        if state is None and catalog.first_date is not None and catalog.first_date < started_at:
+        # A Date header counts whole seconds: only an earlier second shows the upstream's clock
+        # behind ours (comparing it with our microseconds would move every start back to the
+        # second, and the next sync would fetch again every node stamped in that second).
+        started_second = started_at.replace(microsecond=0)
+        if state is None and catalog.first_date is not None and catalog.first_date < started_second:
             # The upstream's clock is behind ours: take the snapshot time in its terms.
             started_at = catalog.first_date
             work.save_state(_state(request, since, mode, started_at))
