@@ -2,9 +2,12 @@
 
 import json
 
+import pytest
+
 from bench import sync
 
 
+@pytest.mark.slow
 def test_sync_benchmark_checks_a_full_and_an_incremental_sync_of_a_tiny_upstream(tmp_path):
     out = tmp_path / "figures.json"
     figures = sync.main(

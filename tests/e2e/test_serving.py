@@ -8,10 +8,9 @@ import urllib.request
 
 import pytest
 
+from tests.bundles import SEED_DUMP
 from tests.dumps import dump, node, version, write
-from tests.serving import ROOT, flask, gunicorn
-
-SAMPLE = ROOT / "seed_data" / "sample-registry.json"
+from tests.serving import flask, gunicorn, mirror_env, seed
 
 
 def post_json(url: str, body, raw: bytes | None = None):
@@ -31,24 +30,15 @@ def post_json(url: str, body, raw: bytes | None = None):
 
 
 @pytest.fixture
-def env(tmp_path):
-    return {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
-        "MIRROR_ARCHIVE_DIR": str(tmp_path / "archives"),
-    }
-
-
-@pytest.fixture
-def seeded(env):
-    """A database loaded by `flask mirror seed`, as `make run` does."""
-    result = flask("mirror", "seed", env=env)
-    assert result.returncode == 0, result.stderr
-    assert "Seeded the empty mirror" in result.stdout
+def seeded(tmp_path):
+    """The environment of a mirror loaded by `flask mirror seed`, as `make run` does."""
+    env = mirror_env(tmp_path / "served")
+    seed(env)
     return env
 
 
 def sample_pairs() -> list[tuple[str, str]]:
-    document = json.loads(SAMPLE.read_text())
+    document = json.loads(SEED_DUMP.read_text())
     return [(n["id"], v["version"]) for n in document["nodes"] for v in n["versions"]]
 
 
@@ -106,6 +96,7 @@ def test_chunked_body_over_the_limit_is_413(seeded):
     assert set(body) == {"error", "message"}
 
 
+@pytest.mark.slow
 def test_import_while_serving_switches_readers_to_the_new_data_whole(seeded, tmp_path):
     """Readers see the old data or the new, never half an import."""
     nodes = [node(f"fresh-pack-{i}", version("1.0.0"), version("1.1.0")) for i in range(300)]

@@ -3,8 +3,9 @@ operator may restrict which origins are allowed."""
 
 import pytest
 
-from tests.bundles import import_into, mirror_app, write_bundle
+from tests.bundles import write_bundle
 from tests.dumps import dump, node, version
+from tests.mirrors import import_into
 
 COMFYUI = "http://127.0.0.1:8188"
 ALLOWED = "http://allowed.test"
@@ -12,17 +13,9 @@ BULK_BODY = {"node_versions": [{"node_id": "pack", "version": "1.0.0"}]}
 
 
 @pytest.fixture
-def mirror(tmp_path):
-    """A mirror holding one version with its archive, allowing any origin (the default)."""
-    with mirror_app(tmp_path / "mirror") as app:
-        import_into(app, write_bundle(tmp_path / "bundle", dump(node("pack", version("1.0.0")))))
-        yield app
-
-
-@pytest.fixture
-def client(mirror):
-    """An HTTP client of the mirror."""
-    return mirror.test_client()
+def one_archived_version(app, tmp_path) -> None:
+    """The app (allowing any origin, the default) holds one version with its archive."""
+    import_into(app, write_bundle(tmp_path / "bundle", dump(node("pack", version("1.0.0")))))
 
 
 def preflight(client, origin: str = COMFYUI):
@@ -42,7 +35,7 @@ def listed(header: str | None) -> set[str]:
     return {item.strip().lower() for item in (header or "").split(",") if item.strip()}
 
 
-def test_preflight_for_the_bulk_endpoint_allows_the_post(client):
+def test_preflight_for_the_bulk_endpoint_allows_the_post(client, one_archived_version):
     response = preflight(client)
 
     assert response.status_code == 200
@@ -66,7 +59,7 @@ REQUESTS = [
 
 
 @pytest.mark.parametrize(("method", "path", "body", "status"), REQUESTS)
-def test_responses_carry_allow_origin(client, method, path, body, status):
+def test_responses_carry_allow_origin(client, one_archived_version, method, path, body, status):
     response = client.open(path, method=method, json=body, headers={"Origin": COMFYUI})
 
     assert response.status_code == status
@@ -74,15 +67,14 @@ def test_responses_carry_allow_origin(client, method, path, body, status):
 
 
 @pytest.fixture(params=["config", "environment"])
-def restricted(request, tmp_path, monkeypatch):
-    """A mirror allowing only ALLOWED, set in its config or through MIRROR_CORS_ORIGINS."""
+def restricted(request, make_mirror, monkeypatch):
+    """A client of a mirror allowing only ALLOWED, set in its config or MIRROR_CORS_ORIGINS."""
     if request.param == "environment":
         monkeypatch.setenv("MIRROR_CORS_ORIGINS", f"{ALLOWED}, http://also-allowed.test")
         config = {}
     else:
         config = {"CORS_ORIGINS": [ALLOWED]}
-    with mirror_app(tmp_path / "restricted", **config) as app:
-        yield app.test_client()
+    return make_mirror(**config).test_client()
 
 
 def test_preflight_from_an_origin_not_allowed_gets_no_allow_origin(restricted):

@@ -5,21 +5,18 @@ import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 
 from extensions import db
 from models import Node, NodeVersion
-from services.integrity.verify import VerifyReport, check_database
 from tests.bundles import (
     SEED_DATA,
     archive_bytes,
     archive_path,
     flip_byte,
     import_into,
-    mirror_app,
     mirror_state,
     sha256,
     stored_files,
@@ -27,6 +24,7 @@ from tests.bundles import (
     write_bundle,
 )
 from tests.dumps import dump, node
+from tests.mirrors import database_path
 
 CLEAN = "No problems: "
 REFUSED = "Repair refused; the mirror is unchanged:"
@@ -52,11 +50,9 @@ def bundle(tmp_path) -> Path:
 
 
 @pytest.fixture
-def mirror(tmp_path, bundle):
-    """A mirror that imported the bundle, on its own database and archive directory."""
-    with mirror_app(tmp_path / "mirror") as app:
-        import_into(app, bundle)
-        yield app
+def imported(app, bundle) -> None:
+    """The app has imported the bundle: a healthy mirror to damage."""
+    import_into(app, bundle)
 
 
 def run_verify(app, *options: str):
@@ -201,11 +197,10 @@ DAMAGE: list[Callable] = [
 ]
 
 
-def test_the_sample_seed_data_verifies_clean_in_one_line(tmp_path):
-    with mirror_app(tmp_path / "seeded") as app:
-        import_into(app, SEED_DATA)
+def test_the_sample_seed_data_verifies_clean_in_one_line(app):
+    import_into(app, SEED_DATA)
 
-        result = run_verify(app)
+    result = run_verify(app)
 
     manifest = json.loads((SEED_DATA / "manifest.json").read_bytes())
     document = json.loads((SEED_DATA / manifest["dump"]["path"]).read_bytes())
@@ -228,10 +223,10 @@ def test_an_empty_mirror_verifies_clean(app):
 
 
 @pytest.mark.parametrize("damage", DAMAGE)
-def test_each_problem_is_reported_by_name_with_a_non_zero_exit(mirror, damage):
-    heading, line = damage(mirror)
+def test_each_problem_is_reported_by_name_with_a_non_zero_exit(app, imported, damage):
+    heading, line = damage(app)
 
-    result = run_verify(mirror)
+    result = run_verify(app)
 
     assert result.exit_code == 1, result.output
     assert heading in result.output
@@ -240,40 +235,40 @@ def test_each_problem_is_reported_by_name_with_a_non_zero_exit(mirror, damage):
 
 
 @pytest.mark.parametrize("damage", DAMAGE)
-def test_repair_fixes_each_problem_and_a_second_verify_passes(mirror, bundle, damage):
-    healthy = served_state(mirror)
-    damage(mirror)
+def test_repair_fixes_each_problem_and_a_second_verify_passes(app, imported, bundle, damage):
+    healthy = served_state(app)
+    damage(app)
 
-    result = run_verify(mirror, "--repair", str(bundle))
+    result = run_verify(app, "--repair", str(bundle))
 
     assert result.exit_code == 0, result.output
     assert "Repaired:" in result.output
     assert result.output.splitlines()[-1].startswith(CLEAN)
-    assert served_state(mirror) == healthy
-    assert run_verify(mirror).exit_code == 0
+    assert served_state(app) == healthy
+    assert run_verify(app).exit_code == 0
 
 
-def test_repair_fixes_every_problem_at_once(mirror, bundle):
-    healthy = served_state(mirror)
-    expected = [damage(mirror) for damage in DAMAGE]
-    found = run_verify(mirror)
+def test_repair_fixes_every_problem_at_once(app, imported, bundle):
+    healthy = served_state(app)
+    expected = [damage(app) for damage in DAMAGE]
+    found = run_verify(app)
     assert all(f"  {line}\n" in found.output for _, line in expected), found.output
 
-    result = run_verify(mirror, "--repair", str(bundle))
+    result = run_verify(app, "--repair", str(bundle))
 
     assert result.exit_code == 0, result.output
-    assert served_state(mirror) == healthy
-    assert not list(Path(mirror.config["ARCHIVE_DIR"]).glob(".staging-*"))
+    assert served_state(app) == healthy
+    assert not list(Path(app.config["ARCHIVE_DIR"]).glob(".staging-*"))
 
 
-def test_repair_reports_an_archive_the_bundle_lacks_and_exits_non_zero(mirror, tmp_path):
-    heading, line = deleted_archive(mirror)
-    orphan_file(mirror)
+def test_repair_reports_an_archive_the_bundle_lacks_and_exits_non_zero(app, imported, tmp_path):
+    heading, line = deleted_archive(app)
+    orphan_file(app)
     lacking = [("Pack-One", "1.1.0"), ("pack-two", "0.1.0")]
     partial = write_bundle(tmp_path / "partial", pack_dump(), lacking)
     digest = sha256(archive_bytes("Pack-One", "1.0.0"))
 
-    result = run_verify(mirror, "--repair", str(partial))
+    result = run_verify(app, "--repair", str(partial))
 
     assert result.exit_code == 1, result.output
     assert f"Not repaired:\n  Pack-One 1.0.0: the bundle has no archive with sha256 {digest}\n" in (
@@ -282,60 +277,60 @@ def test_repair_reports_an_archive_the_bundle_lacks_and_exits_non_zero(mirror, t
     after = result.output.split("After the repair:")[1]
     assert heading in after and line in after
     assert "Orphan archive files" not in after
-    assert not stored_archive(mirror, "Stray", "1.0.0").exists()
+    assert not stored_archive(app, "Stray", "1.0.0").exists()
 
 
-def test_repair_takes_any_bundle_archive_with_the_recorded_sha256(mirror, tmp_path):
-    deleted_archive(mirror)
+def test_repair_takes_any_bundle_archive_with_the_recorded_sha256(app, imported, tmp_path):
+    deleted_archive(app)
     # Another pack whose archive has the very bytes the mirror lost.
     other = dump(node("other-pack", upstream_version("other-pack", "9.0.0")))
     same = {("other-pack", "9.0.0"): archive_bytes("Pack-One", "1.0.0")}
     donor = write_bundle(tmp_path / "donor", other, contents=same)
 
-    result = run_verify(mirror, "--repair", str(donor))
+    result = run_verify(app, "--repair", str(donor))
 
     assert result.exit_code == 0, result.output
-    assert stored_archive(mirror, "Pack-One", "1.0.0").read_bytes() == archive_bytes(
+    assert stored_archive(app, "Pack-One", "1.0.0").read_bytes() == archive_bytes(
         "Pack-One", "1.0.0"
     )
 
 
-def test_repair_refuses_a_corrupt_bundle_and_changes_nothing(mirror, bundle):
+def test_repair_refuses_a_corrupt_bundle_and_changes_nothing(app, imported, bundle):
     for damage in (deleted_archive, orphan_file, stale_staging_folder, tampered_latest_version):
-        damage(mirror)
+        damage(app)
     flip_byte(bundle / archive_path("Pack-One", "1.1.0"))
-    before = mirror_state(mirror)
+    before = mirror_state(app)
 
-    result = run_verify(mirror, "--repair", str(bundle))
+    result = run_verify(app, "--repair", str(bundle))
 
     assert result.exit_code == 1, result.output
     assert REFUSED in result.output
     assert "archives[1]: archives/Pack-One/1.1.0.zip has sha256" in result.output
-    assert mirror_state(mirror) == before
+    assert mirror_state(app) == before
 
 
-def test_repair_marks_nodes_whose_served_data_changed_as_changed(mirror, bundle):
-    tampered_latest_version(mirror)
-    tampered_serialized(mirror)
-    with mirror.app_context():
+def test_repair_marks_nodes_whose_served_data_changed_as_changed(app, imported, bundle):
+    tampered_latest_version(app)
+    tampered_serialized(app)
+    with app.app_context():
         before = dict(db.session.execute(sa.select(Node.id, Node.changed_at)).all())
 
-    assert run_verify(mirror, "--repair", str(bundle)).exit_code == 0
+    assert run_verify(app, "--repair", str(bundle)).exit_code == 0
 
-    with mirror.app_context():
+    with app.app_context():
         after = dict(db.session.execute(sa.select(Node.id, Node.changed_at)).all())
     assert after["Pack-One"] > before["Pack-One"]
     assert after["pack-two"] > before["pack-two"]
 
 
-def test_a_status_changed_by_sql_is_reported_on_the_version_and_its_node(mirror):
+def test_a_status_changed_by_sql_is_reported_on_the_version_and_its_node(app, imported):
     execute(
-        mirror,
+        app,
         "UPDATE node_versions SET status = 'NodeVersionStatusBanned' "
         "WHERE pair_key = 'pack-one/1.1.0'",
     )
 
-    result = run_verify(mirror)
+    result = run_verify(app)
 
     assert result.exit_code == 1
     assert "  Pack-One 1.1.0: serialized differs from its stored fields in status\n" in (
@@ -348,7 +343,7 @@ def test_a_status_changed_by_sql_is_reported_on_the_version_and_its_node(mirror)
 
 def insert_version_of_a_missing_node(app) -> None:
     """A version row whose node does not exist, written with foreign keys off."""
-    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    path = database_path(app)
     with app.app_context():
         db.engine.dispose()
     connection = sqlite3.connect(path)
@@ -363,10 +358,10 @@ def insert_version_of_a_missing_node(app) -> None:
     connection.close()
 
 
-def test_a_foreign_key_violation_is_reported(mirror):
-    insert_version_of_a_missing_node(mirror)
+def test_a_foreign_key_violation_is_reported(app, imported):
+    insert_version_of_a_missing_node(app)
 
-    result = run_verify(mirror)
+    result = run_verify(app)
 
     assert result.exit_code == 1, result.output
     assert "Database integrity (1):\n" in result.output
@@ -376,33 +371,22 @@ def test_a_foreign_key_violation_is_reported(mirror):
     assert "database integrity: failed" in result.output
 
 
-def test_repair_leaves_a_database_integrity_problem_and_says_so(mirror, bundle):
-    insert_version_of_a_missing_node(mirror)
+def test_repair_leaves_a_database_integrity_problem_and_says_so(app, imported, bundle):
+    insert_version_of_a_missing_node(app)
 
-    result = run_verify(mirror, "--repair", str(bundle))
+    result = run_verify(app, "--repair", str(bundle))
 
     assert result.exit_code == 1, result.output
     assert "Not repaired:\n  node_versions ghost 1.0.0: node_normalized_id" in result.output
     assert "Database integrity (1):" in result.output.split("After the repair:")[1]
 
 
-def test_the_integrity_check_is_skipped_and_named_on_other_backends():
-    postgres = SimpleNamespace(dialect=SimpleNamespace(name="postgresql"))
-    session = SimpleNamespace(get_bind=lambda: postgres)
-    report = VerifyReport()
-
-    check_database(session, report)
-
-    assert report.ok
-    assert report.integrity == "skipped (no integrity check for postgresql)"
-
-
-def test_files_that_are_not_the_stores_are_listed_but_left_alone(mirror, bundle):
-    root = Path(mirror.config["ARCHIVE_DIR"])
+def test_files_that_are_not_the_stores_are_listed_but_left_alone(app, imported, bundle):
+    root = Path(app.config["ARCHIVE_DIR"])
     (root / "lost+found").mkdir()
     (root / "README.txt").write_text("archives live here\n")
 
-    result = run_verify(mirror, "--repair", str(bundle))
+    result = run_verify(app, "--repair", str(bundle))
 
     assert result.exit_code == 0, result.output
     assert "left alone (2):\n  README.txt\n  lost+found\n" in result.output
@@ -410,11 +394,11 @@ def test_files_that_are_not_the_stores_are_listed_but_left_alone(mirror, bundle)
     assert (root / "lost+found").is_dir()
 
 
-def test_repair_of_a_healthy_mirror_changes_nothing(mirror, bundle):
-    before = mirror_state(mirror)
+def test_repair_of_a_healthy_mirror_changes_nothing(app, imported, bundle):
+    before = mirror_state(app)
 
-    result = run_verify(mirror, "--repair", str(bundle))
+    result = run_verify(app, "--repair", str(bundle))
 
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Nothing to repair.\n")
-    assert mirror_state(mirror) == before
+    assert mirror_state(app) == before

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from tests.bundles import flip_byte, import_into, mirror_app, mirror_state, sha256, write_bundle
+from tests.bundles import flip_byte, import_into, mirror_state, sha256, write_bundle
 from tests.dumps import dump, node, version
-from tests.fault_upstream import archived_pairs, fault_upstream, small_registry
+from tests.fault_upstream import archived_pairs, small_registry
 from tests.serving import BIN, ROOT, free_port
 
 # Small timeouts and backoffs keep failures fast; --retries 2 means three tries in all.
@@ -22,18 +22,9 @@ ARCHIVES = len(archived_pairs(small_registry()))
 
 
 @pytest.fixture
-def upstream(tmp_path):
-    with fault_upstream(tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
-def mirror(tmp_path):
-    """Mirror B, which syncs from the upstream, holding one node of its own."""
-    with mirror_app(tmp_path / "b") as app:
-        bundle = write_bundle(tmp_path / "b-bundle", dump(node("own-pack", version("1.0.0"))))
-        import_into(app, bundle)
-        yield app
+def own_pack(app, tmp_path) -> None:
+    """The app, mirror B that syncs from the upstream, holds one node of its own."""
+    import_into(app, write_bundle(tmp_path / "b-bundle", dump(node("own-pack", version("1.0.0")))))
 
 
 def sync(app, upstream_url: str, *options: str):
@@ -54,24 +45,26 @@ def assert_failed_without_bundle(result, out, *phrases: str) -> None:
     assert not out.exists()
 
 
-def test_500s_are_retried_and_the_retries_counted(mirror, upstream, tmp_path):
-    upstream.fail("node pages", times=2)
-    upstream.fail("version lists", times=1)
+def test_500s_are_retried_and_the_retries_counted(app, own_pack, misbehaving_upstream, tmp_path):
+    misbehaving_upstream.fail("node pages", times=2)
+    misbehaving_upstream.fail("version lists", times=1)
 
-    result = sync_out(mirror, upstream.url, tmp_path / "bundle")
+    result = sync_out(app, misbehaving_upstream.url, tmp_path / "bundle")
 
     assert result.exit_code == 0, result.output
     assert "requests: 1 node pages, 4 version lists" in result.output
     assert "; 3 retries" in result.output
-    assert upstream.count("node pages") == 3
-    assert upstream.count("version lists") == 5
+    assert misbehaving_upstream.count("node pages") == 3
+    assert misbehaving_upstream.count("version lists") == 5
 
 
-def test_a_permanent_500_fails_clearly_and_writes_no_bundle(mirror, upstream, tmp_path):
-    upstream.fail("version lists", times=None, status=503)
+def test_a_permanent_500_fails_clearly_and_writes_no_bundle(
+    app, own_pack, misbehaving_upstream, tmp_path
+):
+    misbehaving_upstream.fail("version lists", times=None, status=503)
     out = tmp_path / "bundle"
 
-    result = sync_out(mirror, upstream.url, out)
+    result = sync_out(app, misbehaving_upstream.url, out)
 
     assert_failed_without_bundle(
         result, out, "kept answering 503 (injected 503) after 2 retries", "try again later"
@@ -82,69 +75,69 @@ def test_a_permanent_500_fails_clearly_and_writes_no_bundle(mirror, upstream, tm
 
 @pytest.mark.parametrize("with_archives", [False, True])
 def test_a_failed_sync_into_the_mirror_leaves_it_unchanged(
-    mirror, upstream, tmp_path, with_archives
+    app, own_pack, misbehaving_upstream, tmp_path, with_archives
 ):
-    before = mirror_state(mirror)
+    before = mirror_state(app)
     if with_archives:
-        upstream.cut_downloads(times=None)
+        misbehaving_upstream.cut_downloads(times=None)
     else:
-        upstream.fail("version lists", times=None)
+        misbehaving_upstream.fail("version lists", times=None)
     options = ["--with-archives"] if with_archives else []
 
-    result = sync(mirror, upstream.url, "--work-dir", str(tmp_path / "work"), *options)
+    result = sync(app, misbehaving_upstream.url, "--work-dir", str(tmp_path / "work"), *options)
 
     assert result.exit_code == 1, result.output
     assert "failed; the mirror is unchanged" in result.output
-    assert mirror_state(mirror) == before
+    assert mirror_state(app) == before
 
 
-def test_a_hang_past_the_read_timeout_is_retried(mirror, upstream, tmp_path):
-    upstream.hang("node pages", seconds=1.5, times=1)
+def test_a_hang_past_the_read_timeout_is_retried(app, own_pack, misbehaving_upstream, tmp_path):
+    misbehaving_upstream.hang("node pages", seconds=1.5, times=1)
 
-    result = sync_out(mirror, upstream.url, tmp_path / "bundle", "--read-timeout", "0.5")
+    result = sync_out(app, misbehaving_upstream.url, tmp_path / "bundle", "--read-timeout", "0.5")
 
     assert result.exit_code == 0, result.output
     assert "; 1 retries" in result.output
     assert (tmp_path / "bundle" / "manifest.json").is_file()
 
 
-def test_a_persistent_hang_fails_with_advice(mirror, upstream, tmp_path):
-    upstream.hang("version lists", seconds=1.5, times=None)
+def test_a_persistent_hang_fails_with_advice(app, own_pack, misbehaving_upstream, tmp_path):
+    misbehaving_upstream.hang("version lists", seconds=1.5, times=None)
     out = tmp_path / "bundle"
     began = time.monotonic()
 
-    result = sync_out(mirror, upstream.url, out, "--read-timeout", "0.3", "--retries", "1")
+    result = sync_out(app, misbehaving_upstream.url, out, "--read-timeout", "0.3", "--retries", "1")
 
     assert_failed_without_bundle(result, out, "within 0.3 s", "raise --read-timeout")
     assert time.monotonic() - began < 10
 
 
-def test_429_retry_after_is_honoured(mirror, upstream, tmp_path):
-    upstream.throttle("node pages", retry_after=1, times=1)
+def test_429_retry_after_is_honoured(app, own_pack, misbehaving_upstream, tmp_path):
+    misbehaving_upstream.throttle("node pages", retry_after=1, times=1)
     began = time.monotonic()
 
-    result = sync_out(mirror, upstream.url, tmp_path / "bundle")
+    result = sync_out(app, misbehaving_upstream.url, tmp_path / "bundle")
 
     assert result.exit_code == 0, result.output
     assert time.monotonic() - began >= 1
     assert "; 1 retries" in result.output
-    assert upstream.count("node pages") == 2
+    assert misbehaving_upstream.count("node pages") == 2
 
 
-def test_an_unreachable_upstream_says_what_to_check(mirror, tmp_path):
+def test_an_unreachable_upstream_says_what_to_check(app, own_pack, tmp_path):
     out = tmp_path / "bundle"
 
-    result = sync_out(mirror, f"http://127.0.0.1:{free_port()}", out)
+    result = sync_out(app, f"http://127.0.0.1:{free_port()}", out)
 
     assert_failed_without_bundle(
         result, out, "could not reach http://127.0.0.1:", "check --upstream and the network"
     )
 
 
-def test_an_upstream_that_is_not_a_registry_is_named(mirror, upstream, tmp_path):
+def test_an_upstream_that_is_not_a_registry_is_named(app, own_pack, misbehaving_upstream, tmp_path):
     out = tmp_path / "bundle"
 
-    result = sync_out(mirror, f"{upstream.url}/openapi.json", out)
+    result = sync_out(app, f"{misbehaving_upstream.url}/openapi.json", out)
 
     assert_failed_without_bundle(result, out, "answered 404", "check --upstream")
 
@@ -158,15 +151,17 @@ def bundle_archives(out) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("fault", ["cut_downloads", "corrupt_downloads"])
-def test_a_download_cut_short_or_corrupted_once_is_fetched_again(mirror, upstream, tmp_path, fault):
-    getattr(upstream, fault)(times=1)
+def test_a_download_cut_short_or_corrupted_once_is_fetched_again(
+    app, own_pack, misbehaving_upstream, tmp_path, fault
+):
+    getattr(misbehaving_upstream, fault)(times=1)
     out = tmp_path / "bundle"
 
-    result = sync_out(mirror, upstream.url, out, "--with-archives")
+    result = sync_out(app, misbehaving_upstream.url, out, "--with-archives")
 
     assert result.exit_code == 0, result.output
     assert f"{ARCHIVES} downloads; 1 retries" in result.output
-    assert sum(upstream.downloads.values()) == ARCHIVES + 1
+    assert sum(misbehaving_upstream.downloads.values()) == ARCHIVES + 1
     served = {f"archives/{n}/{v}.zip" for n, v in archived_pairs(small_registry())}
     assert set(bundle_archives(out)) == served
 
@@ -179,12 +174,12 @@ def test_a_download_cut_short_or_corrupted_once_is_fetched_again(mirror, upstrea
     ],
 )
 def test_a_download_that_never_arrives_whole_is_listed_and_fails_the_sync(
-    mirror, upstream, tmp_path, fault, problem
+    app, own_pack, misbehaving_upstream, tmp_path, fault, problem
 ):
-    getattr(upstream, fault)(times=None)
+    getattr(misbehaving_upstream, fault)(times=None)
     out = tmp_path / "bundle"
 
-    result = sync_out(mirror, upstream.url, out, "--with-archives", "--retries", "1")
+    result = sync_out(app, misbehaving_upstream.url, out, "--with-archives", "--retries", "1")
 
     assert_failed_without_bundle(
         result, out, f"{ARCHIVES} archive(s) could not be downloaded", problem
@@ -194,11 +189,13 @@ def test_a_download_that_never_arrives_whole_is_listed_and_fails_the_sync(
     assert not (tmp_path / "bundle.partial").exists()
 
 
-def test_archives_that_arrived_before_a_failure_are_kept_for_the_rerun(mirror, upstream, tmp_path):
-    upstream.fail("downloads", times=None, status=404, within="/archives/alpha/")
+def test_archives_that_arrived_before_a_failure_are_kept_for_the_rerun(
+    app, own_pack, misbehaving_upstream, tmp_path
+):
+    misbehaving_upstream.fail("downloads", times=None, status=404, within="/archives/alpha/")
     out = tmp_path / "bundle"
 
-    result = sync_out(mirror, upstream.url, out, "--with-archives", "--jobs", "1")
+    result = sync_out(app, misbehaving_upstream.url, out, "--with-archives", "--jobs", "1")
 
     assert_failed_without_bundle(result, out, "2 archive(s) could not be downloaded")
     assert f"The {ARCHIVES - 2} archive(s) that arrived are kept in" in result.output
@@ -208,40 +205,42 @@ def test_archives_that_arrived_before_a_failure_are_kept_for_the_rerun(mirror, u
 
 
 def test_a_rerun_reuses_journaled_archives_that_still_hash_right_and_fetches_the_rest(
-    mirror, upstream, tmp_path
+    app, own_pack, misbehaving_upstream, tmp_path
 ):
-    upstream.fail("downloads", times=None, status=404, within="/archives/alpha/")
+    misbehaving_upstream.fail("downloads", times=None, status=404, within="/archives/alpha/")
     out, partial = tmp_path / "bundle", tmp_path / "bundle.partial"
-    assert sync_out(mirror, upstream.url, out, "--with-archives").exit_code == 1
+    assert sync_out(app, misbehaving_upstream.url, out, "--with-archives").exit_code == 1
     flip_byte(partial / "archives" / "gamma" / "0.1.0.zip")
-    upstream.faults.clear()
-    upstream.downloads.clear()
+    misbehaving_upstream.faults.clear()
+    misbehaving_upstream.downloads.clear()
 
-    result = sync_out(mirror, upstream.url, out, "--with-archives")
+    result = sync_out(app, misbehaving_upstream.url, out, "--with-archives")
 
     assert result.exit_code == 0, result.output
     assert f"3 downloaded (0.0 MB), {ARCHIVES - 3} reused from an interrupted run" in result.output
     refetched = [("alpha", "1.0.0"), ("alpha", "1.1.0"), ("gamma", "0.1.0")]
-    assert sorted(upstream.downloads) == refetched
+    assert sorted(misbehaving_upstream.downloads) == refetched
     manifest = json.loads((out / "manifest.json").read_text())
     for entry in manifest["archives"]:
         assert sha256((out / entry["path"]).read_bytes()) == entry["sha256"]
 
 
-def test_publishers_embedded_without_their_fields_are_fetched_once(mirror, upstream, tmp_path):
+def test_publishers_embedded_without_their_fields_are_fetched_once(
+    app, own_pack, misbehaving_upstream, tmp_path
+):
     def strip_publishers(page):
         for item in page["nodes"]:
             if "publisher" in item:
                 item["publisher"] = {"id": item["publisher"]["id"]}
         return page
 
-    upstream.rewrites["node pages"] = strip_publishers
+    misbehaving_upstream.rewrites["node pages"] = strip_publishers
 
-    result = sync_out(mirror, upstream.url, tmp_path / "bundle")
+    result = sync_out(app, misbehaving_upstream.url, tmp_path / "bundle")
 
     assert result.exit_code == 0, result.output
     assert "2 publishers, 0 downloads" in result.output
-    assert sorted(r for r in upstream.requests if r.startswith("/publishers/")) == [
+    assert sorted(r for r in misbehaving_upstream.requests if r.startswith("/publishers/")) == [
         "/publishers/pub-one",
         "/publishers/pub-two",
     ]
@@ -256,7 +255,10 @@ def journal_lines(partial) -> int:
         return 0
 
 
-def test_an_interrupted_sync_resumes_without_fetching_finished_archives(upstream, tmp_path):
+@pytest.mark.slow
+def test_an_interrupted_sync_resumes_without_fetching_finished_archives(
+    misbehaving_upstream, tmp_path
+):
     out, partial = tmp_path / "bundle", tmp_path / "bundle.partial"
     env = {
         **os.environ,
@@ -264,9 +266,9 @@ def test_an_interrupted_sync_resumes_without_fetching_finished_archives(upstream
         "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}",
         "MIRROR_ARCHIVE_DIR": str(tmp_path / "b-archives"),
     }
-    command = [str(BIN / "flask"), "mirror", "sync", "--upstream", upstream.url, *FAST]
+    command = [str(BIN / "flask"), "mirror", "sync", "--upstream", misbehaving_upstream.url, *FAST]
     command += ["--out", str(out), "--with-archives", "--jobs", "1"]
-    upstream.download_delay = 0.3
+    misbehaving_upstream.download_delay = 0.3
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -282,7 +284,7 @@ def test_an_interrupted_sync_resumes_without_fetching_finished_archives(upstream
     journal = [json.loads(line) for line in (partial / "journal.jsonl").read_text().splitlines()]
     finished = {(entry["node_id"], entry["version"]) for entry in journal}
     assert 3 <= len(finished) < ARCHIVES
-    upstream.download_delay = 0
+    misbehaving_upstream.download_delay = 0
 
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
 
@@ -290,8 +292,8 @@ def test_an_interrupted_sync_resumes_without_fetching_finished_archives(upstream
     assert f"{len(finished)} reused from an interrupted run" in result.stdout
     assert "resuming the unfinished sync" in result.stderr
     for pair in finished:
-        assert upstream.downloads[pair] == 1, pair
-    assert set(upstream.downloads) == set(archived_pairs(small_registry()))
+        assert misbehaving_upstream.downloads[pair] == 1, pair
+    assert set(misbehaving_upstream.downloads) == set(archived_pairs(small_registry()))
     assert not partial.exists()
     assert sorted(os.listdir(out)) == ["archives", "dump.json.gz", "manifest.json"]
 
@@ -300,25 +302,29 @@ def break_one_date(versions):
     return [{**v, "createdAt": "last tuesday"} if v["version"] == "1.1.0" else v for v in versions]
 
 
-def test_data_the_mirror_would_refuse_fails_the_sync_naming_the_node(mirror, upstream, tmp_path):
-    upstream.rewrites["version lists"] = break_one_date
-    before = mirror_state(mirror)
+def test_data_the_mirror_would_refuse_fails_the_sync_naming_the_node(
+    app, own_pack, misbehaving_upstream, tmp_path
+):
+    misbehaving_upstream.rewrites["version lists"] = break_one_date
+    before = mirror_state(app)
 
-    result = sync(mirror, upstream.url, "--work-dir", str(tmp_path / "work"))
+    result = sync(app, misbehaving_upstream.url, "--work-dir", str(tmp_path / "work"))
 
     assert result.exit_code == 1, result.output
     assert "failed; the mirror is unchanged" in result.output
     assert "the upstream's data was refused:" in result.output
     assert "node 'alpha'.versions[" in result.output
     assert "createdAt: Not a valid datetime." in result.output
-    assert mirror_state(mirror) == before
+    assert mirror_state(app) == before
 
 
-def test_refused_data_is_found_before_any_archive_is_downloaded(mirror, upstream, tmp_path):
-    upstream.rewrites["version lists"] = break_one_date
+def test_refused_data_is_found_before_any_archive_is_downloaded(
+    app, own_pack, misbehaving_upstream, tmp_path
+):
+    misbehaving_upstream.rewrites["version lists"] = break_one_date
     out = tmp_path / "bundle"
 
-    result = sync_out(mirror, upstream.url, out, "--with-archives")
+    result = sync_out(app, misbehaving_upstream.url, out, "--with-archives")
 
     assert_failed_without_bundle(result, out, "node 'alpha'.versions[")
-    assert upstream.count("downloads") == 0
+    assert misbehaving_upstream.count("downloads") == 0

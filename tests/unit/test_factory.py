@@ -45,37 +45,3 @@ def test_a_malformed_setting_fails_naming_the_variable(monkeypatch):
     monkeypatch.setenv("MIRROR_BULK_MAX_ITEMS", "lots")
     with pytest.raises(RuntimeError, match="MIRROR_BULK_MAX_ITEMS"):
         create_app()
-
-
-def test_health_is_plain_ok(client):
-    response = client.get("/health")
-    assert response.status_code == 200
-    assert response.data == b"OK"
-    assert response.mimetype == "text/plain"
-
-
-def test_forwarded_headers_are_ignored_unless_proxies_are_trusted(client):
-    headers = {
-        "X-Forwarded-Proto": "https",
-        "X-Forwarded-Host": "registry.example.test",
-        "X-Forwarded-Prefix": "/comfy",
-    }
-    served = client.get("/openapi.json", headers=headers).get_json()
-    assert served["servers"] == [{"url": "http://localhost"}]
-
-
-def test_forwarded_headers_are_honoured_from_trusted_proxies(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'proxy.db'}",
-            "TRUSTED_PROXIES": 1,
-        }
-    )
-    headers = {
-        "X-Forwarded-Proto": "https",
-        "X-Forwarded-Host": "registry.example.test",
-        "X-Forwarded-Prefix": "/comfy",
-    }
-    served = app.test_client().get("/openapi.json", headers=headers).get_json()
-    assert served["servers"] == [{"url": "https://registry.example.test/comfy"}]

@@ -26,17 +26,17 @@ from tests.clients import (
     port_taken,
     require_client,
     seed_version,
-    served_mirror,
 )
-from tests.serving import BIN
+from tests.serving import BIN, serve_mirror
 
 # The only registry comfy-cli's dev mode talks to.
 DEV_PORT = 8080
 
 
 @pytest.fixture(scope="module")
-def mirror(tmp_path_factory):
-    """The seeded mirror on 127.0.0.1:8080, where ENVIRONMENT=dev sends comfy-cli."""
+def dev_mirror(tmp_path_factory):
+    """The seeded mirror on 127.0.0.1:8080, where ENVIRONMENT=dev sends comfy-cli (a mirror of
+    its own, not the session's seeded_server: comfy-cli looks at this one port only)."""
     require_client("comfy-cli")
     if port_taken(DEV_PORT):
         pytest.fail(
@@ -45,8 +45,8 @@ def mirror(tmp_path_factory):
             "listens on it (e.g. `make run`) and run again.",
             pytrace=False,
         )
-    with served_mirror(tmp_path_factory.mktemp("mirror"), port=DEV_PORT) as url:
-        yield url
+    with serve_mirror(tmp_path_factory.mktemp("mirror"), port=DEV_PORT) as served:
+        yield served.url
 
 
 class Comfy:
@@ -77,7 +77,7 @@ class Comfy:
 
 
 @pytest.fixture
-def comfy(mirror, tmp_path):
+def comfy(dev_mirror, tmp_path):
     """comfy-cli set up as a user would: tracking disabled first, so it never prompts."""
     with dead_proxy() as proxy:
         comfy = Comfy(tmp_path, proxy)
@@ -96,13 +96,13 @@ def table_rows(output: str) -> list[list[str]]:
     ]
 
 
-def test_registry_list_shows_the_mirrors_first_page_of_nodes(comfy, mirror):
+def test_registry_list_shows_the_mirrors_first_page_of_nodes(comfy, dev_mirror):
     listed = comfy("node", "registry-list")
     assert listed.returncode == 0, listed.stderr
     assert "Failed to fetch nodes" not in listed.stdout + listed.stderr
     rows = table_rows(listed.stdout)
     # comfy-cli reads one page of GET /nodes at the default size, as it does upstream.
-    page = get_json(f"{mirror}/nodes")["nodes"]
+    page = get_json(f"{dev_mirror}/nodes")["nodes"]
     assert len(rows) == len(page) == 10
     assert [(row[0], row[1], row[-1]) for row in rows] == [
         (node["id"], node["name"], (node.get("latest_version") or {}).get("version", "N/A"))

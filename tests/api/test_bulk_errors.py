@@ -5,7 +5,6 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from app import create_app
 from extensions import db
 from models import Publisher
 from tests.assertions import assert_error
@@ -74,18 +73,9 @@ def test_body_is_parsed_as_json_whatever_the_content_type(client):
 
 
 @pytest.fixture
-def small_app(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'small.db'}",
-            "BULK_MAX_ITEMS": 10,
-            "MAX_CONTENT_LENGTH": 2048,
-        }
-    )
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+def small_app(make_mirror):
+    """A mirror taking at most 10 pairs and 2048 bytes of body."""
+    return make_mirror(BULK_MAX_ITEMS=10, MAX_CONTENT_LENGTH=2048)
 
 
 def test_batch_over_the_item_cap_is_refused_naming_the_cap(small_app):
@@ -121,18 +111,9 @@ def test_wrong_method_is_405_in_the_error_shape_with_allow(client):
 
 
 @pytest.fixture
-def failing_app(tmp_path):
+def failing_app(make_mirror):
     """An app whose database loses the versions table, so look-ups fail for real."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "PROPAGATE_EXCEPTIONS": False,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'broken.db'}",
-        }
-    )
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    return make_mirror(PROPAGATE_EXCEPTIONS=False)
 
 
 def test_server_failure_is_500_in_the_error_shape_leaking_nothing(failing_app):

@@ -3,6 +3,7 @@
 import pytest
 from openapi_schema_validator import OAS30Validator
 
+from tests.assertions import bulk_results
 from tests.contract import seed_document, seed_schema
 from tests.dumps import dump, import_dump, node, version
 
@@ -32,15 +33,6 @@ FULL_VERSION = {
 }
 
 
-def ask(client, *pairs):
-    """POST the pairs and return the list of results (asserting a 200)."""
-    body = {"node_versions": [{"node_id": n, "version": v} for n, v in pairs]}
-    response = client.post("/bulk/nodes/versions", json=body)
-    assert response.status_code == 200, response.data
-    assert response.mimetype == "application/json"
-    return response.get_json()["node_versions"]
-
-
 @pytest.fixture
 def mirrored(runner, tmp_path):
     """A mirror holding Pack-One (one version per status, one full) and a second pack."""
@@ -55,7 +47,7 @@ def mirrored(runner, tmp_path):
 
 @pytest.mark.parametrize("index,status", list(enumerate(STATUSES)))
 def test_mirrored_pair_succeeds_whatever_its_status(client, mirrored, index, status):
-    [result] = ask(client, ("Pack-One", f"1.{index}.0"))
+    [result] = bulk_results(client, ("Pack-One", f"1.{index}.0"))
     assert result["status"] == "success"
     assert result["node_version"]["status"] == status
     assert result["node_version"]["version"] == f"1.{index}.0"
@@ -63,7 +55,7 @@ def test_mirrored_pair_succeeds_whatever_its_status(client, mirrored, index, sta
 
 
 def test_success_carries_every_field_as_upstream_serializes_it(client, mirrored):
-    [result] = ask(client, ("Pack-One", "1.9.0"))
+    [result] = bulk_results(client, ("Pack-One", "1.9.0"))
     sent = result["node_version"]
     expected = {**FULL_VERSION, "node_id": "Pack-One", "version": "1.9.0"}
     expected["status"] = "NodeVersionStatusActive"
@@ -71,7 +63,9 @@ def test_success_carries_every_field_as_upstream_serializes_it(client, mirrored)
 
 
 def test_fields_match_the_seed_node_version_with_no_extra_keys(client, mirrored):
-    results = ask(client, *[("Pack-One", f"1.{i}.0") for i in range(5)], ("Pack-One", "1.9.0"))
+    results = bulk_results(
+        client, *[("Pack-One", f"1.{i}.0") for i in range(5)], ("Pack-One", "1.9.0")
+    )
     allowed = set(seed_schema("NodeVersion")["properties"])
     validator = OAS30Validator(seed_schema("BulkNodeVersionsResponse"))
     validator.validate({"node_versions": results})
@@ -80,7 +74,7 @@ def test_fields_match_the_seed_node_version_with_no_extra_keys(client, mirrored)
 
 
 def test_fields_without_a_value_are_omitted_not_null(client, mirrored):
-    [result] = ask(client, ("pack-two", "0.1.0"))
+    [result] = bulk_results(client, ("pack-two", "0.1.0"))
     sent = result["node_version"]
     assert None not in sent.values()
     # Upstream always sends these; a dump without them gets upstream's defaults.
@@ -95,7 +89,9 @@ def test_fields_without_a_value_are_omitted_not_null(client, mirrored):
 
 
 def test_node_ids_match_case_insensitively_and_the_identifier_echoes_the_request(client, mirrored):
-    results = ask(client, ("pack-one", "1.9.0"), ("PACK-ONE", "1.9.0"), ("Pack-Two", "0.1.0"))
+    results = bulk_results(
+        client, ("pack-one", "1.9.0"), ("PACK-ONE", "1.9.0"), ("Pack-Two", "0.1.0")
+    )
     assert [r["status"] for r in results] == ["success"] * 3
     assert results[0]["identifier"] == {"node_id": "pack-one", "version": "1.9.0"}
     assert results[1]["identifier"] == {"node_id": "PACK-ONE", "version": "1.9.0"}
@@ -105,7 +101,9 @@ def test_node_ids_match_case_insensitively_and_the_identifier_echoes_the_request
 
 
 def test_versions_match_exactly(client, mirrored):
-    results = ask(client, ("Pack-One", "2.0.0-RC1"), ("Pack-One", "2.0.0-rc1"), ("Pack-One", "1.9"))
+    results = bulk_results(
+        client, ("Pack-One", "2.0.0-RC1"), ("Pack-One", "2.0.0-rc1"), ("Pack-One", "1.9")
+    )
     assert [r["status"] for r in results] == ["success", "not_found", "not_found"]
 
 
@@ -123,7 +121,7 @@ def test_versions_match_exactly(client, mirrored):
     ],
 )
 def test_unmirrored_pair_is_not_found_with_no_version_or_error(client, mirrored, pair):
-    [result] = ask(client, pair)
+    [result] = bulk_results(client, pair)
     assert result == {"identifier": {"node_id": pair[0], "version": pair[1]}, "status": "not_found"}
 
 
@@ -140,7 +138,7 @@ def test_unmirrored_pair_is_not_found_with_no_version_or_error(client, mirrored,
 def test_pair_that_can_never_match_is_an_error_and_the_rest_is_answered(
     client, mirrored, pair, says
 ):
-    results = ask(client, ("Pack-One", "1.9.0"), pair, ("pack-two", "0.1.0"))
+    results = bulk_results(client, ("Pack-One", "1.9.0"), pair, ("pack-two", "0.1.0"))
     assert [r["status"] for r in results] == ["success", "error", "success"]
     error = results[1]
     assert set(error) == {"identifier", "status", "error_message"}
@@ -158,7 +156,7 @@ def test_results_follow_request_order_and_duplicates_are_answered_each_time(clie
         ("Pack-One", ""),
         ("pack-two", "0.1.0"),
     ]
-    results = ask(client, *pairs)
+    results = bulk_results(client, *pairs)
     assert [(r["identifier"]["node_id"], r["identifier"]["version"]) for r in results] == pairs
     assert [r["status"] for r in results] == [
         "success",
@@ -173,11 +171,11 @@ def test_results_follow_request_order_and_duplicates_are_answered_each_time(clie
 
 
 def test_empty_list_is_answered_with_an_empty_list(client, mirrored):
-    assert ask(client) == []
+    assert bulk_results(client) == []
 
 
 def test_empty_mirror_answers_not_found(client):
-    assert ask(client, ("Pack-One", "1.9.0"))[0]["status"] == "not_found"
+    assert bulk_results(client, ("Pack-One", "1.9.0"))[0]["status"] == "not_found"
 
 
 def test_unknown_keys_in_the_request_are_ignored(client, mirrored):
@@ -212,7 +210,7 @@ def test_response_validates_against_the_seed_contract(client, mirrored):
     document = seed_document()
     schema = document["components"]["schemas"]["BulkNodeVersionsResponse"]
     body = {
-        "node_versions": ask(
+        "node_versions": bulk_results(
             client, ("Pack-One", "1.9.0"), ("missing", "1"), ("", "1"), ("pack-two", "0.1.0")
         )
     }

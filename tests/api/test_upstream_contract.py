@@ -13,8 +13,6 @@ from pathlib import Path
 import pytest
 from openapi_schema_validator import OAS30Validator
 
-from tests.dumps import catalogue_dump, import_dump
-
 SPEC_IN_PACKAGE = ("command", "generate", "spec", "openapi.yml")
 
 # (operationId, upstream path, URL asked, status expected)
@@ -103,17 +101,10 @@ def assert_known_keys(body, schema_name: str) -> None:
         assert set(item) <= properties, set(item) - properties
 
 
-@pytest.fixture
-def catalogue(runner, tmp_path):
-    """A mirror holding tests.dumps.catalogue_dump()."""
-    result = import_dump(runner, tmp_path, catalogue_dump())
-    assert result.exit_code == 0, result.output
-
-
 @pytest.mark.parametrize("operation_id,path,url,status", CASES)
-def test_response_is_one_upstream_documents(client, catalogue, operation_id, path, url, status):
+def test_response_is_one_upstream_documents(catalogue_client, operation_id, path, url, status):
     operation = upstream_operation(path, operation_id)
-    response = client.get(url)
+    response = catalogue_client.get(url)
     assert response.status_code == status, response.data
     documented = operation["responses"][str(status)]
     if status == 302:
@@ -139,8 +130,8 @@ def test_response_is_one_upstream_documents(client, catalogue, operation_id, pat
         ("/publishers/pub-one", None, "Publisher"),
     ],
 )
-def test_bodies_carry_no_key_upstream_lacks(client, catalogue, url, key, schema_name):
-    body = client.get(url).get_json()
+def test_bodies_carry_no_key_upstream_lacks(catalogue_client, url, key, schema_name):
+    body = catalogue_client.get(url).get_json()
     assert_known_keys(body[key] if key else body, schema_name)
     if schema_name == "Node":
         nodes = body[key] if key else [body]

@@ -1,24 +1,17 @@
-"""`flask mirror import` of bundles: every file verified first, archives stored content-addressed,
-and any problem refused naming its place, leaving the database and archive directory untouched."""
+"""`flask mirror import` refusing damaged bundles: every file verified first, and any problem
+refused naming its place, leaving the database and archive directory untouched."""
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from extensions import db
-from models import NodeVersion, NodeVersionStatus
 from services.archives import ArchiveStore
 from tests.bundles import (
-    SEED_DATA,
-    UPSTREAM_URL,
     archive_bytes,
     archive_path,
+    as_form,
     assert_refused,
-    content_addressed,
-    download_urls,
     edit_manifest,
     file_entry,
     flip_byte,
@@ -29,38 +22,14 @@ from tests.bundles import (
     run_import,
     sha256,
     stored_files,
-    table_contents,
     tar_bundle,
+    two_packs,
     upstream_version,
     write_bundle,
     write_manifest,
 )
 from tests.dumps import dump, node, write
-
-NODE_ID_RULE = "Not a valid node id"
-
-
-def pack_dump() -> dict:
-    """Two packs, three versions, each with an upstream download URL."""
-    return dump(
-        node(
-            "Pack-One",
-            upstream_version("Pack-One", "1.0.0"),
-            upstream_version("Pack-One", "1.1.0", changelog="Second."),
-            publisher={"id": "pub", "name": "Publisher"},
-        ),
-        node("pack-two", upstream_version("pack-two", "0.1.0")),
-    )
-
-
-PAIRS = [("Pack-One", "1.0.0"), ("Pack-One", "1.1.0"), ("pack-two", "0.1.0")]
-
-
-@pytest.fixture
-def mirror(tmp_path):
-    """A mirror on its own database and archive directory under tmp_path/mirror."""
-    with mirror_app(tmp_path / "mirror") as app:
-        yield app
+from tests.mirrors import NODE_ID_RULE
 
 
 @pytest.fixture(scope="module")
@@ -76,79 +45,6 @@ def held_mirror(tmp_path_factory):
         import_into(app, write_bundle(folder / "previous", document))
         assert stored_files(app)
         yield app
-
-
-def as_form(folder: Path, form: str) -> Path:
-    """The bundle folder itself, or a .tar of it (at its root or under one top-level folder)."""
-    if form == "folder":
-        return folder
-    tar_path = folder.with_name(folder.name + ".tar")
-    return tar_bundle(folder, tar_path, top_folder="bundle" if form == "tar-in-folder" else None)
-
-
-FORMS = ["folder", "tar", "tar-in-folder"]
-
-
-@pytest.mark.parametrize("form", FORMS)
-@pytest.mark.parametrize("dump_name", ["dump.json.gz", "dump.json"])
-def test_bundle_import_stores_every_archive_content_addressed(mirror, tmp_path, form, dump_name):
-    bundle = as_form(write_bundle(tmp_path / "bundle", pack_dump(), dump_name=dump_name), form)
-
-    output = import_into(mirror, bundle)
-
-    assert stored_files(mirror) == content_addressed(*(archive_bytes(*p) for p in PAIRS))
-    assert "archives: 3 verified, 3 newly stored" in output
-
-
-@pytest.mark.parametrize("form", FORMS)
-def test_importing_a_bundle_again_stores_nothing_new_and_says_nothing_changed(
-    mirror, tmp_path, form
-):
-    bundle = as_form(write_bundle(tmp_path / "bundle", pack_dump()), form)
-    import_into(mirror, bundle)
-    files, tables = stored_files(mirror), table_contents(mirror)
-
-    output = import_into(mirror, bundle)
-
-    assert "archives: 3 verified, 0 newly stored" in output
-    assert "nothing changed" in output
-    assert stored_files(mirror) == files
-    after = table_contents(mirror)
-    assert (after["nodes"], after["node_versions"]) == (tables["nodes"], tables["node_versions"])
-
-
-def test_identical_archives_are_stored_once(mirror, tmp_path):
-    same = archive_bytes("Pack-One", "1.0.0")
-    contents = {("Pack-One", "1.1.0"): same}
-    bundle = write_bundle(tmp_path / "bundle", pack_dump(), PAIRS[:2], contents=contents)
-
-    output = import_into(mirror, bundle)
-
-    assert stored_files(mirror) == content_addressed(same)
-    assert "archives: 2 verified, 1 newly stored" in output
-
-
-def test_version_without_an_archive_is_mirrored_with_its_upstream_download_url(mirror, tmp_path):
-    bundle = write_bundle(tmp_path / "bundle", pack_dump(), [("Pack-One", "1.0.0")])
-
-    import_into(mirror, bundle)
-
-    urls = download_urls(mirror.test_client(), PAIRS)
-    assert urls[("Pack-One", "1.1.0")] == UPSTREAM_URL.format(node_id="Pack-One", version="1.1.0")
-    assert urls[("pack-two", "0.1.0")] == UPSTREAM_URL.format(node_id="pack-two", version="0.1.0")
-    assert stored_files(mirror) == content_addressed(archive_bytes("Pack-One", "1.0.0"))
-
-
-def test_version_with_an_archive_gets_the_mirrors_download_url(mirror, tmp_path):
-    import_into(mirror, write_bundle(tmp_path / "bundle", pack_dump()))
-
-    urls = download_urls(mirror.test_client(), PAIRS)
-
-    assert urls == {
-        ("Pack-One", "1.0.0"): "http://localhost/archives/Pack-One/1.0.0/node.zip",
-        ("Pack-One", "1.1.0"): "http://localhost/archives/Pack-One/1.1.0/node.zip",
-        ("pack-two", "0.1.0"): "http://localhost/archives/pack-two/0.1.0/node.zip",
-    }
 
 
 # Damage done to a good bundle folder, and the problem the refusal names ({label}: the bundle).
@@ -281,7 +177,7 @@ def manifest_is_a_list(folder: Path) -> str:
 
 def bad_value_in_the_dump(folder: Path) -> str:
     """A dump, correctly listed, with one bad value inside."""
-    document = pack_dump()
+    document = two_packs()
     document["nodes"][1]["versions"][0]["createdAt"] = "yesterday"
     raw = write(folder / "dump.json.gz", document, compress=True).read_bytes()
     edit_manifest(folder, lambda m: m.update(dump=file_entry("dump.json.gz", raw)))
@@ -342,7 +238,7 @@ DAMAGES = [
 def test_damaged_bundle_is_refused_naming_the_place_and_changes_nothing(
     held_mirror, tmp_path, form, damage
 ):
-    folder = write_bundle(tmp_path / "bundle", pack_dump())
+    folder = write_bundle(tmp_path / "bundle", two_packs())
     problem = damage(folder)
     bundle = as_form(folder, form)
     before = mirror_state(held_mirror)
@@ -357,7 +253,7 @@ def test_damaged_bundle_is_refused_naming_the_place_and_changes_nothing(
     "escaping", ["../outside.zip", "/etc/passwd", "archives/../../outside.zip"]
 )
 def test_manifest_path_leaving_the_bundle_is_refused(held_mirror, tmp_path, escaping):
-    folder = write_bundle(tmp_path / "bundle", pack_dump())
+    folder = write_bundle(tmp_path / "bundle", two_packs())
     raw = archive_bytes("Pack-One", "1.0.0")
     (tmp_path / "outside.zip").write_bytes(raw)
     edit_manifest(folder, lambda m: m["archives"][0].update(file_entry(escaping, raw)))
@@ -372,7 +268,7 @@ def test_manifest_path_leaving_the_bundle_is_refused(held_mirror, tmp_path, esca
 
 
 def test_dump_path_leaving_the_bundle_is_refused(held_mirror, tmp_path):
-    folder = write_bundle(tmp_path / "bundle", pack_dump())
+    folder = write_bundle(tmp_path / "bundle", two_packs())
     shutil.move(folder / "dump.json.gz", tmp_path / "dump.json.gz")
     raw = (tmp_path / "dump.json.gz").read_bytes()
     edit_manifest(folder, lambda m: m.update(dump=file_entry("../dump.json.gz", raw)))
@@ -403,7 +299,7 @@ def test_dump_path_leaving_the_bundle_is_refused(held_mirror, tmp_path):
 def test_tar_member_path_with_dot_dot_is_refused(
     held_mirror, tmp_path, member, manifest_path, problem
 ):
-    folder = write_bundle(tmp_path / "bundle", pack_dump())
+    folder = write_bundle(tmp_path / "bundle", two_packs())
     raw = (folder / archive_path("Pack-One", "1.0.0")).read_bytes()
     (folder / archive_path("Pack-One", "1.0.0")).unlink()
     edit_manifest(folder, lambda m: m["archives"][0].update(path=manifest_path))
@@ -432,7 +328,7 @@ def test_tar_member_path_with_dot_dot_is_refused(
 def test_bad_node_id_or_version_in_the_manifest_is_refused(
     held_mirror, tmp_path, key, value, problem
 ):
-    folder = write_bundle(tmp_path / "bundle", pack_dump())
+    folder = write_bundle(tmp_path / "bundle", two_packs())
     edit_manifest(folder, lambda m: m["archives"][2].update({key: value}))
     before = mirror_state(held_mirror)
 
@@ -443,7 +339,7 @@ def test_bad_node_id_or_version_in_the_manifest_is_refused(
 
 
 def test_every_problem_of_a_bundle_is_listed_not_just_the_first(held_mirror, tmp_path):
-    folder = write_bundle(tmp_path / "bundle", pack_dump())
+    folder = write_bundle(tmp_path / "bundle", two_packs())
     first, last = wrong_size(folder), missing_archive(folder)
 
     result = run_import(held_mirror, folder)
@@ -462,7 +358,7 @@ def test_archive_directory_failure_while_publishing_leaves_no_new_files_and_the_
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(ArchiveStore, "publish", publish_one_then_fail)
-    bundle = write_bundle(tmp_path / "bundle", pack_dump())
+    bundle = write_bundle(tmp_path / "bundle", two_packs())
     before = mirror_state(held_mirror)
 
     result = run_import(held_mirror, bundle)
@@ -480,101 +376,8 @@ def test_archive_directory_failure_while_publishing_is_reported_as_a_refusal(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(ArchiveStore, "publish", no_space)
-    bundle = write_bundle(tmp_path / "bundle", pack_dump())
+    bundle = write_bundle(tmp_path / "bundle", two_packs())
 
     result = run_import(held_mirror, bundle)
 
     assert_refused(result, "No space left on device")
-
-
-def test_reimporting_the_bundle_restores_an_archive_missing_from_storage(mirror, tmp_path):
-    bundle = write_bundle(tmp_path / "bundle", pack_dump())
-    import_into(mirror, bundle)
-    files = stored_files(mirror)
-    lost = Path(mirror.config["ARCHIVE_DIR"]) / next(iter(files))
-    lost.unlink()
-
-    output = import_into(mirror, bundle)
-
-    assert "archives: 3 verified, 1 newly stored" in output
-    assert stored_files(mirror) == files
-
-
-def test_merge_of_a_plain_dump_over_a_version_with_an_archive_keeps_the_archive(mirror, tmp_path):
-    import_into(mirror, write_bundle(tmp_path / "bundle", pack_dump()))
-    files = stored_files(mirror)
-    update = pack_dump()
-    update["nodes"][0]["versions"][0]["changelog"] = "Rewritten."
-    plain = write(tmp_path / "update.json", update)
-
-    output = import_into(mirror, plain)
-
-    assert "versions: 0 added, 1 updated" in output
-    client = mirror.test_client()
-    assert download_urls(client, PAIRS[:1]) == {
-        PAIRS[0]: "http://localhost/archives/Pack-One/1.0.0/node.zip"
-    }
-    assert client.get("/archives/Pack-One/1.0.0/node.zip").data == archive_bytes(*PAIRS[0])
-    assert stored_files(mirror) == files
-
-
-def test_replace_with_a_bundle_makes_the_mirror_equal_to_it(mirror, tmp_path):
-    import_into(mirror, write_bundle(tmp_path / "first", pack_dump()))
-    second = dump(
-        node("Pack-One", upstream_version("Pack-One", "1.1.0", changelog="Second.")),
-        node("pack-three", upstream_version("pack-three", "3.0.0")),
-    )
-
-    output = import_into(mirror, write_bundle(tmp_path / "second", second), options=["--replace"])
-
-    assert "nodes: 1 added, 1 updated, 0 unchanged, 1 removed" in output
-    assert "archives: 2 verified, 1 newly stored" in output
-    client = mirror.test_client()
-    assert client.get("/archives/pack-three/3.0.0/node.zip").data == archive_bytes(
-        "pack-three", "3.0.0"
-    )
-    assert client.get("/archives/Pack-One/1.1.0/node.zip").status_code == 200
-    assert client.get("/archives/Pack-One/1.0.0/node.zip").status_code == 404
-    assert client.get("/archives/pack-two/0.1.0/node.zip").status_code == 404
-    with mirror.app_context():
-        held = db.session.execute(sa.select(NodeVersion.node_id, NodeVersion.version)).all()
-    assert sorted(held) == [("Pack-One", "1.1.0"), ("pack-three", "3.0.0")]
-
-
-def test_sample_bundle_seeds_an_empty_mirror_with_an_archive_for_every_installable_version(
-    mirror,
-):
-    result = mirror.test_cli_runner().invoke(args=["mirror", "seed"])
-
-    assert result.exit_code == 0, result.output
-    manifest = json.loads((SEED_DATA / "manifest.json").read_bytes())
-    count = len(manifest["archives"])
-    assert f"archives: {count} verified, " in result.output
-    store = ArchiveStore(mirror.config["ARCHIVE_DIR"])
-    installable = {
-        NodeVersionStatus.ACTIVE,
-        NodeVersionStatus.PENDING,
-        NodeVersionStatus.FLAGGED,
-    }
-    with mirror.app_context():
-        versions = db.session.execute(sa.select(NodeVersion)).scalars().all()
-        without = [
-            (v.node_id, v.version)
-            for v in versions
-            if v.status in installable and not (v.archive_sha256 and store.has(v.archive_sha256))
-        ]
-        archived = sum(1 for v in versions if v.archive_sha256)
-    assert versions
-    assert without == []
-    assert archived == count
-
-
-def test_sample_bundle_archives_download_as_shipped(mirror):
-    assert mirror.test_cli_runner().invoke(args=["mirror", "seed"]).exit_code == 0
-    manifest = json.loads((SEED_DATA / "manifest.json").read_bytes())
-    client = mirror.test_client()
-
-    for entry in manifest["archives"]:
-        response = client.get(f"/archives/{entry['node_id']}/{entry['version']}/node.zip")
-        assert response.status_code == 200, entry
-        assert response.data == (SEED_DATA / entry["path"]).read_bytes(), entry

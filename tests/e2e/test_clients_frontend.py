@@ -12,7 +12,7 @@ import urllib.parse
 
 import pytest
 
-from tests.clients import seed_version, served_mirror
+from tests.clients import seed_version
 
 ORIGIN = "http://127.0.0.1:8188"
 
@@ -33,16 +33,10 @@ INSTALLED_PACKS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory):
-    """The seeded mirror under real gunicorn on a free port."""
-    with served_mirror(tmp_path_factory.mktemp("mirror")) as url:
-        yield urllib.parse.urlsplit(url)
-
-
-def request(mirror, method: str, path: str, headers: dict, body: bytes | None = None):
+def request(served, method: str, path: str, headers: dict, body: bytes | None = None):
     """One HTTP request on its own connection, as a browser would send it; (response, body)."""
-    connection = http.client.HTTPConnection(mirror.hostname, mirror.port, timeout=30)
+    address = urllib.parse.urlsplit(served.url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
     try:
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
@@ -59,9 +53,9 @@ def assert_allows_origin(response) -> None:
         assert "origin" in response.getheader("Vary", "").lower()
 
 
-def test_bulk_preflight_allows_the_comfyui_page_to_post_json(mirror):
+def test_bulk_preflight_allows_the_comfyui_page_to_post_json(seeded_server):
     response, _ = request(
-        mirror,
+        seeded_server,
         "OPTIONS",
         "/bulk/nodes/versions",
         {
@@ -78,10 +72,10 @@ def test_bulk_preflight_allows_the_comfyui_page_to_post_json(mirror):
     assert "content-type" in [header.strip() for header in headers.split(",")]
 
 
-def test_bulk_answers_the_frontends_body_item_by_item(mirror):
+def test_bulk_answers_the_frontends_body_item_by_item(seeded_server):
     body = {"node_versions": [{"node_id": n, "version": v} for n, v, _ in INSTALLED_PACKS]}
     response, raw = request(
-        mirror,
+        seeded_server,
         "POST",
         "/bulk/nodes/versions",
         {"Origin": ORIGIN, "Content-Type": "application/json"},
@@ -116,8 +110,8 @@ def test_bulk_answers_the_frontends_body_item_by_item(mirror):
         "/publishers/kijai",
     ],
 )
-def test_the_frontends_reads_answer_cross_origin(mirror, path):
-    response, raw = request(mirror, "GET", path, {"Origin": ORIGIN})
+def test_the_frontends_reads_answer_cross_origin(seeded_server, path):
+    response, raw = request(seeded_server, "GET", path, {"Origin": ORIGIN})
     assert response.status == 200, raw
     assert_allows_origin(response)
     json.loads(raw)

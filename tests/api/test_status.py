@@ -17,8 +17,8 @@ from models import ImportRecord, NodeVersionStatus
 from schemas.status import StatusSchema
 from tests.bundles import SEED_DATA, archive_bytes, import_into, upstream_version, write_bundle
 from tests.dumps import dump, node, write
+from tests.serving import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 RFC3339 = "%Y-%m-%dT%H:%M:%S.%fZ"
 ZERO_BY_STATUS = {status.value: 0 for status in NodeVersionStatus}
 

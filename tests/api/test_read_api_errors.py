@@ -3,14 +3,6 @@
 import pytest
 
 from tests.assertions import assert_error
-from tests.dumps import catalogue_dump, import_dump
-
-
-@pytest.fixture
-def catalogue(runner, tmp_path):
-    """A mirror holding tests.dumps.catalogue_dump()."""
-    result = import_dump(runner, tmp_path, catalogue_dump())
-    assert result.exit_code == 0, result.output
 
 
 @pytest.mark.parametrize(
@@ -52,20 +44,20 @@ def catalogue(runner, tmp_path):
         ("/versions?include_status_reason=yes please", "include_status_reason:"),
     ],
 )
-def test_bad_query_parameter_is_a_400_naming_it(client, catalogue, url, named):
-    response = client.get(url)
+def test_bad_query_parameter_is_a_400_naming_it(catalogue_client, url, named):
+    response = catalogue_client.get(url)
     assert assert_error(response, 400, named).startswith(named)
     assert response.get_json()["error"] == "Bad Request"
 
 
-def test_bad_status_names_every_choice(client, catalogue):
-    message = assert_error(client.get("/nodes/Pack-One/versions?statuses=x"), 400)
+def test_bad_status_names_every_choice(catalogue_client):
+    message = assert_error(catalogue_client.get("/nodes/Pack-One/versions?statuses=x"), 400)
     for status in ("Active", "Deleted", "Banned", "Pending", "Flagged"):
         assert f"NodeVersionStatus{status}" in message
 
 
-def test_query_parameters_are_checked_before_the_node_is_looked_up(client, catalogue):
-    assert_error(client.get("/nodes/missing/install?version=latest"), 400, "version:")
+def test_query_parameters_are_checked_before_the_node_is_looked_up(catalogue_client):
+    assert_error(catalogue_client.get("/nodes/missing/install?version=latest"), 400, "version:")
 
 
 @pytest.mark.parametrize(
@@ -78,13 +70,13 @@ def test_query_parameters_are_checked_before_the_node_is_looked_up(client, catal
         "/nodes/" + "p" * 101,
     ],
 )
-def test_unknown_node_is_a_404(client, catalogue, url):
-    assert_error(client.get(url), 404, "not in this mirror")
+def test_unknown_node_is_a_404(catalogue_client, url):
+    assert_error(catalogue_client.get(url), 404, "not in this mirror")
 
 
-def test_an_author_repo_id_is_no_route_and_a_404(client, catalogue):
+def test_an_author_repo_id_is_no_route_and_a_404(catalogue_client):
     # The frontend's aux ids hold a "/", which WSGI decodes: no route matches, still JSON.
-    assert_error(client.get("/nodes/author%2Frepo"), 404)
+    assert_error(catalogue_client.get("/nodes/author%2Frepo"), 404)
 
 
 @pytest.mark.parametrize(
@@ -95,12 +87,12 @@ def test_an_author_repo_id_is_no_route_and_a_404(client, catalogue):
         "/nodes/Pack-One/install?version=9.9.9",
     ],
 )
-def test_unknown_version_is_a_404(client, catalogue, url):
-    assert_error(client.get(url), 404, "no version")
+def test_unknown_version_is_a_404(catalogue_client, url):
+    assert_error(catalogue_client.get(url), 404, "no version")
 
 
-def test_install_of_a_node_without_an_active_version_is_a_404(client, catalogue):
-    assert_error(client.get("/nodes/no-latest/install"), 404, "no active version")
+def test_install_of_a_node_without_an_active_version_is_a_404(catalogue_client):
+    assert_error(catalogue_client.get("/nodes/no-latest/install"), 404, "no active version")
 
 
 @pytest.mark.parametrize(
@@ -114,22 +106,24 @@ def test_install_of_a_node_without_an_active_version_is_a_404(client, catalogue)
         "/versions?nodeId=banned-pack",
     ],
 )
-def test_banned_node_is_a_403(client, catalogue, url):
-    assert_error(client.get(url), 403, "banned-pack", "banned")
+def test_banned_node_is_a_403(catalogue_client, url):
+    assert_error(catalogue_client.get(url), 403, "banned-pack", "banned")
 
 
-def test_install_of_a_banned_version_is_a_403(client, catalogue):
-    assert_error(client.get("/nodes/Pack-One/install?version=1.2.0"), 403, "1.2.0", "banned")
+def test_install_of_a_banned_version_is_a_403(catalogue_client):
+    assert_error(
+        catalogue_client.get("/nodes/Pack-One/install?version=1.2.0"), 403, "1.2.0", "banned"
+    )
 
 
-def test_unknown_publisher_is_a_404(client, catalogue):
-    assert_error(client.get("/publishers/nobody"), 404, "nobody")
+def test_unknown_publisher_is_a_404(catalogue_client):
+    assert_error(catalogue_client.get("/publishers/nobody"), 404, "nobody")
 
 
-def test_publisher_ids_match_exactly(client, catalogue):
-    assert_error(client.get("/publishers/PUB-ONE"), 404)
+def test_publisher_ids_match_exactly(catalogue_client):
+    assert_error(catalogue_client.get("/publishers/PUB-ONE"), 404)
 
 
 @pytest.mark.parametrize("url", ["/nodes", "/nodes/Pack-One", "/versions", "/publishers/pub-one"])
-def test_writes_to_read_endpoints_are_a_405(client, catalogue, url):
-    assert_error(client.post(url, json={}), 405)
+def test_writes_to_read_endpoints_are_a_405(catalogue_client, url):
+    assert_error(catalogue_client.post(url, json={}), 405)

@@ -1,58 +1,23 @@
-"""`flask mirror import` and `flask mirror seed`: what a good dump does to the mirror.
+"""`flask mirror import`: what a good dump does to the mirror (merge, replace, the files read,
+keys ignored, publishers).
 
-Refused dumps are in test_import_validation.py; export round trips in test_export.py.
-"""
+Version ids and node id casing are in test_import_ids.py, `flask mirror seed` in test_seed.py,
+refused dumps in test_import_refusals.py and test_import_field_rules.py, export round trips in
+test_export.py."""
 
 import itertools
-import json
-import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 import services.imports.writer
-from app import create_app
 from extensions import db
 from models import ImportRecord, Node, NodeVersion, Publisher
-from tests.dumps import dump, import_dump, node, version, write
-
-SEED_DUMP = Path(__file__).resolve().parent.parent / "seed_data" / "sample-registry.json"
-NOTHING_CHANGED = "nothing changed"
-
-
-def imported(runner, tmp_path, document, *options, name="dump.json") -> str:
-    """Import one dump, require success, and return the command's output."""
-    result = import_dump(runner, tmp_path, document, *options, name=name)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def counts(output: str, kind: str) -> str:
-    """The summary's counts for `kind` (publishers, nodes, versions, unknown keys ignored)."""
-    for line in output.splitlines():
-        label, _, rest = line.strip().partition(": ")
-        if label == kind:
-            return rest
-    raise AssertionError(f"no {kind!r} line in the summary:\n{output}")
-
-
-def bulk(client, *pairs: tuple[str, str]) -> list[dict]:
-    """Ask the bulk endpoint for (node id, version) pairs; the results in order."""
-    response = client.post(
-        "/bulk/nodes/versions",
-        json={"node_versions": [{"node_id": n, "version": v} for n, v in pairs]},
-    )
-    assert response.status_code == 200, response.data
-    return response.json["node_versions"]
-
-
-def served(client, node_id: str, number: str) -> dict | None:
-    """The NodeVersion the API serves for a pair, or None when it answers not_found."""
-    (result,) = bulk(client, (node_id, number))
-    assert result["status"] in ("success", "not_found"), result
-    return result.get("node_version")
+from tests.assertions import served_version
+from tests.bundles import SEED_DUMP, data_tables, mirrored_node_ids
+from tests.dumps import dump, import_dump, imported, node, version, write
+from tests.mirrors import NOTHING_CHANGED, import_counts
 
 
 def mirrored_pairs(app) -> set[tuple[str, str]]:
@@ -60,33 +25,6 @@ def mirrored_pairs(app) -> set[tuple[str, str]]:
     with app.app_context():
         query = sa.select(NodeVersion.node_normalized_id, NodeVersion.version)
         return {tuple(row) for row in db.session.execute(query)}
-
-
-def node_ids(app) -> set[str]:
-    """The published ids of every mirrored node."""
-    with app.app_context():
-        return set(db.session.execute(sa.select(Node.id)).scalars())
-
-
-def stored_version_id(app, node_key: str, number: str) -> str:
-    """The id the mirror stores for one pair."""
-    with app.app_context():
-        return db.session.execute(
-            sa.select(NodeVersion.id).where(
-                NodeVersion.node_normalized_id == node_key, NodeVersion.version == number
-            )
-        ).scalar_one()
-
-
-def data_tables(app) -> dict[str, list[tuple]]:
-    """Every row of the publishers, nodes and versions tables, in primary-key order."""
-    contents = {}
-    with app.app_context():
-        for model in (Publisher, Node, NodeVersion):
-            table = model.__table__
-            query = sa.select(table).order_by(*table.primary_key.columns)
-            contents[table.name] = [tuple(row) for row in db.session.execute(query)]
-    return contents
 
 
 def import_records(app) -> int:
@@ -135,16 +73,18 @@ def two_nodes() -> dict:
 def test_merge_import_adds_nodes_and_versions_and_says_so(app, runner, client, tmp_path):
     output = imported(runner, tmp_path, two_nodes())
 
-    assert counts(output, "publishers") == "1 added, 0 updated, 0 unchanged, 0 removed"
-    assert counts(output, "nodes") == "2 added, 0 updated, 0 unchanged, 0 removed"
-    assert counts(output, "versions") == "3 added, 0 updated, 0 unchanged, 0 removed"
+    assert import_counts(output, "publishers") == "1 added, 0 updated, 0 unchanged, 0 removed"
+    assert import_counts(output, "nodes") == "2 added, 0 updated, 0 unchanged, 0 removed"
+    assert import_counts(output, "versions") == "3 added, 0 updated, 0 unchanged, 0 removed"
     assert NOTHING_CHANGED not in output
     assert mirrored_pairs(app) == {
         ("comfyui-impact-pack", "8.0.0"),
         ("comfyui-impact-pack", "7.4.0"),
         ("rgthree-comfy", "1.0.0"),
     }
-    assert served(client, "comfyui-impact-pack", "8.0.0")["changelog"] == "Detailer rewrite."
+    assert (
+        served_version(client, "comfyui-impact-pack", "8.0.0")["changelog"] == "Detailer rewrite."
+    )
 
 
 def test_importing_the_same_dump_twice_changes_nothing_the_second_time(app, runner, tmp_path):
@@ -153,9 +93,9 @@ def test_importing_the_same_dump_twice_changes_nothing_the_second_time(app, runn
 
     output = imported(runner, tmp_path, two_nodes())
 
-    assert counts(output, "publishers") == "0 added, 0 updated, 1 unchanged, 0 removed"
-    assert counts(output, "nodes") == "0 added, 0 updated, 2 unchanged, 0 removed"
-    assert counts(output, "versions") == "0 added, 0 updated, 3 unchanged, 0 removed"
+    assert import_counts(output, "publishers") == "0 added, 0 updated, 1 unchanged, 0 removed"
+    assert import_counts(output, "nodes") == "0 added, 0 updated, 2 unchanged, 0 removed"
+    assert import_counts(output, "versions") == "0 added, 0 updated, 3 unchanged, 0 removed"
     assert NOTHING_CHANGED in output
     assert data_tables(app) == before
 
@@ -179,8 +119,8 @@ def test_merge_updates_a_changed_version_field(app, runner, client, tmp_path):
         runner, tmp_path, dump(node("a", version("1.0.0", changelog="new"), version("2.0.0")))
     )
 
-    assert counts(output, "versions") == "0 added, 1 updated, 1 unchanged, 0 removed"
-    assert served(client, "a", "1.0.0")["changelog"] == "new"
+    assert import_counts(output, "versions") == "0 added, 1 updated, 1 unchanged, 0 removed"
+    assert served_version(client, "a", "1.0.0")["changelog"] == "new"
 
 
 def test_merge_updates_a_changed_node_field(app, runner, tmp_path):
@@ -188,8 +128,8 @@ def test_merge_updates_a_changed_node_field(app, runner, tmp_path):
 
     output = imported(runner, tmp_path, dump(node("a", version("1.0.0"), downloads=11), node("b")))
 
-    assert counts(output, "nodes") == "0 added, 1 updated, 1 unchanged, 0 removed"
-    assert counts(output, "versions") == "0 added, 0 updated, 1 unchanged, 0 removed"
+    assert import_counts(output, "nodes") == "0 added, 1 updated, 1 unchanged, 0 removed"
+    assert import_counts(output, "versions") == "0 added, 0 updated, 1 unchanged, 0 removed"
     with app.app_context():
         assert db.session.execute(sa.select(Node.downloads).where(Node.id == "a")).scalar() == 11
 
@@ -203,11 +143,11 @@ def test_merge_keeps_nodes_and_versions_absent_from_the_dump(app, runner, client
 
     output = imported(runner, tmp_path, dump(node("a", version("2.0.0"))))
 
-    assert counts(output, "nodes") == "0 added, 0 updated, 1 unchanged, 0 removed"
-    assert counts(output, "versions") == "0 added, 0 updated, 1 unchanged, 0 removed"
+    assert import_counts(output, "nodes") == "0 added, 0 updated, 1 unchanged, 0 removed"
+    assert import_counts(output, "versions") == "0 added, 0 updated, 1 unchanged, 0 removed"
     assert mirrored_pairs(app) == {("a", "1.0.0"), ("a", "2.0.0"), ("b", "1.0.0")}
-    assert served(client, "a", "1.0.0") is not None
-    assert served(client, "b", "1.0.0") is not None
+    assert served_version(client, "a", "1.0.0") is not None
+    assert served_version(client, "b", "1.0.0") is not None
 
 
 def test_replace_removes_nodes_and_versions_absent_from_the_dumps(app, runner, client, tmp_path):
@@ -227,12 +167,12 @@ def test_replace_removes_nodes_and_versions_absent_from_the_dumps(app, runner, c
         "--replace",
     )
 
-    assert counts(output, "nodes") == "1 added, 1 updated, 0 unchanged, 1 removed"
-    assert counts(output, "versions") == "1 added, 0 updated, 1 unchanged, 3 removed"
-    assert node_ids(app) == {"a", "c"}
+    assert import_counts(output, "nodes") == "1 added, 1 updated, 0 unchanged, 1 removed"
+    assert import_counts(output, "versions") == "1 added, 0 updated, 1 unchanged, 3 removed"
+    assert mirrored_node_ids(app) == {"a", "c"}
     assert mirrored_pairs(app) == {("a", "2.0.0"), ("c", "1.0.0")}
-    assert served(client, "a", "1.0.0") is None
-    assert served(client, "b", "1.0.0") is None
+    assert served_version(client, "a", "1.0.0") is None
+    assert served_version(client, "b", "1.0.0") is None
 
 
 def test_replace_removes_publishers_absent_from_the_dumps(app, runner, tmp_path):
@@ -245,7 +185,7 @@ def test_replace_removes_publishers_absent_from_the_dumps(app, runner, tmp_path)
 
     output = imported(runner, tmp_path, dump(node("a"), publishers=[kijai]), "--replace")
 
-    assert counts(output, "publishers") == "0 added, 0 updated, 1 unchanged, 1 removed"
+    assert import_counts(output, "publishers") == "0 added, 0 updated, 1 unchanged, 1 removed"
     with app.app_context():
         assert set(db.session.execute(sa.select(Publisher.id)).scalars()) == {"kijai"}
 
@@ -283,9 +223,9 @@ def test_folder_of_dumps_imports_as_one_in_name_order(app, runner, client, tmp_p
     result = runner.invoke(args=["mirror", "import", str(folder)])
 
     assert result.exit_code == 0, result.output
-    assert counts(result.output, "nodes") == "2 added, 0 updated, 0 unchanged, 0 removed"
-    assert counts(result.output, "versions") == "1 added, 0 updated, 0 unchanged, 0 removed"
-    assert served(client, "a", "1.0.0")["changelog"] == "second"
+    assert import_counts(result.output, "nodes") == "2 added, 0 updated, 0 unchanged, 0 removed"
+    assert import_counts(result.output, "versions") == "1 added, 0 updated, 0 unchanged, 0 removed"
+    assert served_version(client, "a", "1.0.0")["changelog"] == "second"
     assert import_records(app) == 1
 
 
@@ -304,9 +244,9 @@ def test_several_paths_import_as_one_and_the_later_wins(
     result = runner.invoke(args=["mirror", "import", *(str(tmp_path / name) for name in order)])
 
     assert result.exit_code == 0, result.output
-    assert counts(result.output, "nodes") == "3 added, 0 updated, 0 unchanged, 0 removed"
-    assert served(client, "a", "1.0.0")["changelog"] == winner
-    assert node_ids(app) == {"a", "b", "c"}
+    assert import_counts(result.output, "nodes") == "3 added, 0 updated, 0 unchanged, 0 removed"
+    assert served_version(client, "a", "1.0.0")["changelog"] == winner
+    assert mirrored_node_ids(app) == {"a", "b", "c"}
     assert import_records(app) == 1
 
 
@@ -323,7 +263,7 @@ def test_unknown_keys_are_ignored_and_counted(app, runner, client, tmp_path):
 
     output = imported(runner, tmp_path, document)
 
-    unknown = counts(output, "unknown keys ignored")
+    unknown = import_counts(output, "unknown keys ignored")
     assert unknown.startswith("4 ")
     for key in (
         "future_top_field",
@@ -332,13 +272,13 @@ def test_unknown_keys_are_ignored_and_counted(app, runner, client, tmp_path):
         "future_version_field",
     ):
         assert key in unknown
-    assert "future_version_field" not in served(client, "a", "1.0.0")
+    assert "future_version_field" not in served_version(client, "a", "1.0.0")
 
 
 def test_no_unknown_keys_are_counted_for_a_dump_in_the_documented_format(runner, tmp_path):
     output = imported(runner, tmp_path, two_nodes())
 
-    assert counts(output, "unknown keys ignored") == "0"
+    assert import_counts(output, "unknown keys ignored") == "0"
 
 
 def test_latest_version_given_in_the_dump_is_ignored(app, runner, tmp_path):
@@ -354,88 +294,10 @@ def test_latest_version_given_in_the_dump_is_ignored(app, runner, tmp_path):
 
     output = imported(runner, tmp_path, document)
 
-    assert counts(output, "unknown keys ignored") == "0"
+    assert import_counts(output, "unknown keys ignored") == "0"
     with app.app_context():
         latest = db.session.execute(sa.select(Node.latest_version).where(Node.id == "a")).scalar()
     assert latest == "1.10.0"
-
-
-def test_version_id_given_in_the_dump_is_kept(app, runner, client, tmp_path):
-    given = "30c7a93c-d73a-4737-9e08-47006ace5222"
-
-    imported(runner, tmp_path, dump(node("a", version("1.0.0", id=given))))
-
-    assert stored_version_id(app, "a", "1.0.0") == given
-    assert served(client, "a", "1.0.0")["id"] == given
-
-
-@pytest.mark.parametrize("options", [(), ("--replace",)], ids=["merge", "replace"])
-def test_version_without_id_gets_a_stable_id(app, runner, client, tmp_path, options):
-    document = dump(node("a", version("1.0.0")))
-    imported(runner, tmp_path, document)
-    first = stored_version_id(app, "a", "1.0.0")
-
-    imported(runner, tmp_path, document, *options)
-
-    assert str(uuid.UUID(first)) == first
-    assert stored_version_id(app, "a", "1.0.0") == first
-    assert served(client, "a", "1.0.0")["id"] == first
-
-
-def test_version_without_id_gets_the_same_id_in_every_mirror(app, runner, tmp_path):
-    document = dump(node("a", version("1.0.0")))
-    imported(runner, tmp_path, document)
-    other = create_app(
-        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.db'}"}
-    )
-    try:
-        imported(other.test_cli_runner(), tmp_path, document)
-        assert stored_version_id(other, "a", "1.0.0") == stored_version_id(app, "a", "1.0.0")
-    finally:
-        with other.app_context():
-            db.engine.dispose()
-
-
-def test_version_id_absent_from_a_later_dump_keeps_the_stored_id(app, runner, tmp_path):
-    given = "30c7a93c-d73a-4737-9e08-47006ace5222"
-    imported(runner, tmp_path, dump(node("a", version("1.0.0", id=given))))
-
-    output = imported(runner, tmp_path, dump(node("a", version("1.0.0"))))
-
-    assert NOTHING_CHANGED in output
-    assert stored_version_id(app, "a", "1.0.0") == given
-
-
-def test_node_id_differing_only_in_case_updates_the_same_node(app, runner, client, tmp_path):
-    imported(runner, tmp_path, dump(node("Foo", version("1.0.0"), name="old")))
-
-    output = imported(runner, tmp_path, dump(node("foo", version("1.0.0"), name="new")))
-
-    assert counts(output, "nodes") == "0 added, 1 updated, 0 unchanged, 0 removed"
-    with app.app_context():
-        (stored,) = db.session.execute(sa.select(Node)).scalars()
-        assert (stored.id, stored.normalized_id, stored.name) == ("foo", "foo", "new")
-    assert served(client, "foo", "1.0.0")["node_id"] == "foo"
-
-
-def test_node_id_recased_by_a_later_dump_reaches_the_versions_it_omits(runner, client, tmp_path):
-    imported(runner, tmp_path, dump(node("Foo", version("1.0.0"))))
-
-    imported(runner, tmp_path, dump(node("foo", version("2.0.0"))))
-
-    assert served(client, "foo", "2.0.0")["node_id"] == "foo"
-    assert served(client, "foo", "1.0.0")["node_id"] == "foo"
-
-
-@pytest.mark.parametrize("asked", ["Foo", "foo", "FOO", "fOo"])
-def test_bulk_lookup_finds_a_node_id_in_any_casing(runner, client, tmp_path, asked):
-    imported(runner, tmp_path, dump(node("Foo", version("1.0.0"))))
-
-    (result,) = bulk(client, (asked, "1.0.0"))
-
-    assert result["status"] == "success"
-    assert result["identifier"] == {"node_id": asked, "version": "1.0.0"}
-    assert result["node_version"]["node_id"] == "Foo"
 
 
 @pytest.mark.parametrize(
@@ -451,7 +313,7 @@ def test_node_publisher_may_be_inline_or_a_reference_to_the_publishers_list(
 ):
     output = imported(runner, tmp_path, document)
 
-    assert counts(output, "publishers") == "1 added, 0 updated, 0 unchanged, 0 removed"
+    assert import_counts(output, "publishers") == "1 added, 0 updated, 0 unchanged, 0 removed"
     with app.app_context():
         assert db.session.execute(sa.select(Node.publisher_id)).scalar_one() == "ltdrdata"
         publisher = db.session.execute(sa.select(Publisher)).scalar_one()
@@ -467,38 +329,10 @@ def test_publisher_reference_may_name_a_publisher_the_mirror_holds(app, runner, 
 
     output = imported(runner, tmp_path, dump(node("b", publisher={"id": "ltdrdata"})))
 
-    assert counts(output, "nodes") == "1 added, 0 updated, 0 unchanged, 0 removed"
+    assert import_counts(output, "nodes") == "1 added, 0 updated, 0 unchanged, 0 removed"
     with app.app_context():
         query = sa.select(Node.publisher_id).where(Node.id == "b")
         assert db.session.execute(query).scalar_one() == "ltdrdata"
-
-
-def seed_node_ids() -> set[str]:
-    """The node ids of the project's sample seed data."""
-    return {entry["id"] for entry in json.loads(SEED_DUMP.read_text())["nodes"]}
-
-
-def test_seed_imports_the_sample_data_into_an_empty_mirror(app, runner):
-    result = runner.invoke(args=["mirror", "seed"])
-
-    assert result.exit_code == 0, result.output
-    assert "Seeded" in result.output
-    assert node_ids(app) == seed_node_ids()
-
-
-@pytest.mark.parametrize("first", ["seed", "import"], ids=["seeded-before", "holding-other-data"])
-def test_seed_skips_a_mirror_that_holds_data(app, runner, tmp_path, first):
-    if first == "seed":
-        assert runner.invoke(args=["mirror", "seed"]).exit_code == 0
-    else:
-        imported(runner, tmp_path, dump(node("a", version("1.0.0"))))
-    before = data_tables(app)
-
-    result = runner.invoke(args=["mirror", "seed"])
-
-    assert result.exit_code == 0, result.output
-    assert "skipped" in result.output
-    assert data_tables(app) == before
 
 
 def test_changed_nodes_are_stamped_when_the_writing_ends_not_when_it_began(

@@ -30,9 +30,11 @@ from tests.clients import (
     require_client,
     seed_nodes,
     seed_version,
-    served_mirror,
     write_comfyui_folder,
 )
+
+# The driver runs the Manager once for the module, in seconds: every test here waits for it.
+pytestmark = pytest.mark.slow
 
 DRIVER = textwrap.dedent(
     '''\
@@ -131,22 +133,15 @@ DRIVER = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def mirror(tmp_path_factory):
-    """The seeded mirror under real gunicorn on a free port."""
-    require_client("comfyui-manager")
-    with served_mirror(tmp_path_factory.mktemp("mirror")) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 def comfyui(tmp_path_factory):
     """A ComfyUI-shaped folder for the Manager to install into."""
     return write_comfyui_folder(tmp_path_factory.mktemp("ComfyUI"))
 
 
 @pytest.fixture(scope="module")
-def report(mirror, comfyui, tmp_path_factory):
+def report(seeded_server, comfyui, tmp_path_factory):
     """What the driver saw, run once in its own process with the venv's python."""
+    require_client("comfyui-manager")
     scratch = tmp_path_factory.mktemp("manager")
     driver = scratch / "drive_manager.py"
     driver.write_text(DRIVER)
@@ -156,7 +151,7 @@ def report(mirror, comfyui, tmp_path_factory):
             scratch / "home", proxy, COMFYUI_PATH=str(comfyui), PYTHONPATH=str(comfyui)
         )
         ran = subprocess.run(
-            [sys.executable, str(driver), mirror],
+            [sys.executable, str(driver), seeded_server.url],
             cwd=comfyui,
             env=env,
             capture_output=True,
@@ -176,11 +171,11 @@ def succeeded(report: dict, step: str):
     return result
 
 
-def test_install_node_without_version_gets_the_latest_active_version(report, mirror):
+def test_install_node_without_version_gets_the_latest_active_version(report, seeded_server):
     found = succeeded(report, "install_node_latest")
     assert found["version"] == "1.5.0"
     assert found["status"] == "NodeVersionStatusActive"
-    assert found["download_url"] == f"{mirror}/archives/rgthree-comfy/1.5.0/node.zip"
+    assert found["download_url"] == f"{seeded_server.url}/archives/rgthree-comfy/1.5.0/node.zip"
 
 
 def test_install_node_with_version_gets_that_version(report):
@@ -215,11 +210,11 @@ def test_all_versions_of_node_lists_active_and_pending_newest_first(report):
     assert all(found["createdAt"] and found["id"] for found in versions)
 
 
-def test_get_cnr_data_lists_every_mirrored_node_across_pages(report, mirror):
+def test_get_cnr_data_lists_every_mirrored_node_across_pages(report, seeded_server):
     """All 36 sample nodes (more than a page of 30), banned ones too, as upstream lists them."""
     listed = succeeded(report, "cnr_data")
     assert sorted(node["id"] for node in listed) == sorted(node["id"] for node in seed_nodes())
-    page = get_json(f"{mirror}/nodes?limit=100")["nodes"]
+    page = get_json(f"{seeded_server.url}/nodes?limit=100")["nodes"]
     # The Manager calls a node with no active version "nightly".
     assert {node["id"]: node["latest"] for node in listed} == {
         node["id"]: node.get("latest_version", {}).get("version", "nightly") for node in page
@@ -273,11 +268,11 @@ def test_installed_packs_are_recognised_as_registry_packs(report):
     }
 
 
-def test_installs_download_the_mirrors_archives(report, mirror):
+def test_installs_download_the_mirrors_archives(report, seeded_server):
     """Through download_url; the version switch downloads with requests, as offline as the rest."""
     assert report["downloads"] == [
-        f"{mirror}/archives/rgthree-comfy/1.5.0/node.zip",
-        f"{mirror}/archives/comfyui-kjnodes/1.10.0/node.zip",
+        f"{seeded_server.url}/archives/rgthree-comfy/1.5.0/node.zip",
+        f"{seeded_server.url}/archives/comfyui-kjnodes/1.10.0/node.zip",
     ]
 
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app import create_app
 from extensions import db
 from models import Node, NodeVersion
+from tests.bundles import SEED_DUMP
 from tests.dumps import dump, node, version, write
+from tests.mirrors import import_into
 
-SEED_DUMP = Path(__file__).resolve().parent.parent / "seed_data" / "sample-registry.json"
 GZIP_MAGIC = b"\x1f\x8b"
 
 LTDRDATA = {
@@ -98,31 +98,11 @@ def rich_dump() -> dict:
     )
 
 
-def import_into(app, *paths, options=()) -> str:
-    """Run `flask mirror import` on an app and require success."""
-    result = app.test_cli_runner().invoke(
-        args=["mirror", "import", *options, *(str(path) for path in paths)]
-    )
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 def export_from(app, path: Path) -> Path:
     """Run `flask mirror export` on an app and require success."""
     result = app.test_cli_runner().invoke(args=["mirror", "export", str(path)])
     assert result.exit_code == 0, result.output
     return path
-
-
-@pytest.fixture
-def empty_mirror(tmp_path):
-    """A second app on its own, still empty SQLite file."""
-    other = create_app(
-        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.db'}"}
-    )
-    yield other
-    with other.app_context():
-        db.engine.dispose()
 
 
 def pairs_to_ask(app) -> list[dict]:
