@@ -1,5 +1,6 @@
 """Building bundles for tests (real zip archives, a manifest with their sizes and digests, as a
-folder or a .tar) and reading back the whole state of a mirror to compare before and after."""
+folder or a .tar), the small registries the bundle and archive tests import, and reading back
+the whole state of a mirror to compare before and after."""
 
 import hashlib
 import io

@@ -83,7 +83,8 @@ def catalogue_database(tmp_path_factory) -> Path:
 def catalogue_client(catalogue_database):
     """A client of one app on the session's catalogue, shared by every test that only reads it.
 
-    A test that changes the catalogue takes `catalogue` (a copy in `app`) instead."""
+    A test that changes the catalogue takes `catalogue` (a copy in `app`) instead.
+    """
     with mirror_app(catalogue_database.parent) as app:
         yield app.test_client()
 
