@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := app
 
-.PHONY: run test lint bench install install-test clean
+.PHONY: run test test-fast lint bench install install-test clean
 
 $(VENV)/installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +30,15 @@ run: install
 	$(BIN)/flask mirror seed
 	$(BIN)/gunicorn 'app:create_app()'
 
-## Lint, then run the whole test suite.
+## Lint and check formatting, then run the whole test suite: unit, api and e2e tests.
 test: install-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+## The inner loop: unit and api tests, in-process, without the e2e and slow ones.
+test-fast: install-test
+	$(BIN)/python -m pytest -q tests/unit tests/api -m "not e2e and not slow"
 
 lint: install-test
 	$(BIN)/ruff check .

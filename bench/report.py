@@ -1,14 +1,18 @@
 """The benchmark's verdicts and printed tables."""
 
-# The issue's targets: the app within 1.5x the floor at 1,000 pairs, and the cost of a batch
-# independent of mirror size (1,000,000 versions within 1.3x of 100,000).
+# What the benchmark holds the bulk endpoint to, at a batch of 1,000 pairs (or the largest batch
+# timed, when --sizes leaves 1,000 out):
+# - the app within 1.5x the plain-sqlite3 floor on the base mirror: beyond the one indexed query
+#   any implementation needs, Flask, validation and serialization add at most half again;
+# - the app on the large mirror within 1.3x of the app on the base one (by default 1,000,000
+#   against 100,000 versions): a batch costs about the same whatever the mirror's size.
 TARGET_PAIRS = 1000
 FLOOR_RATIO_LIMIT = 1.5
 SIZE_RATIO_LIMIT = 1.3
 
 
 def evaluate_targets(base: dict, large: dict | None) -> list[dict]:
-    """The issue's two targets, measured at 1,000 pairs (or the largest batch if not run)."""
+    """The targets above: the floor ratio, and the size ratio when a large mirror was built."""
     base_batches = {batch["pairs"]: batch for batch in base["batches"]}
     pairs = TARGET_PAIRS if TARGET_PAIRS in base_batches else max(base_batches)
     targets = [

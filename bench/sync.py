@@ -14,13 +14,10 @@ import argparse
 import os
 import shlex
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from contextlib import contextmanager
+from pathlib import Path
 
 import orjson
 import sqlalchemy as sa
@@ -36,9 +33,7 @@ from services.imports.run import import_dumps
 from services.sync.client import ClientSettings
 from services.sync.request import SyncRequest
 from services.sync.run import run_sync
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.dirname(sys.executable)
+from tests.serving import ServedMirror, serve_mirror
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -74,44 +69,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-@contextmanager
-def serve(db_path: str, workdir: str, workers: int):
-    """Mirror A under real gunicorn on a free port of 127.0.0.1; yields (URL, access log path)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    access_log = os.path.join(workdir, "access.log")
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{db_path}",
-        "MIRROR_ARCHIVE_DIR": os.path.join(workdir, "a-archives"),
-        "WEB_CONCURRENCY": str(workers),
-        "GUNICORN_ACCESS_LOG": access_log,
-    }
-    process = subprocess.Popen(
-        [os.path.join(BIN, "gunicorn"), "app:create_app()", "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise BenchmarkError("gunicorn did not start") from None
-                time.sleep(0.1)
-        yield url, access_log
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 def change_nodes(db_path: str, workdir: str, nodes: int, versions: int, changed: int) -> list:
     """Give `changed` nodes spread over A one more version, through the real importer."""
     width, stride = id_width(nodes), nodes // changed
@@ -134,7 +91,7 @@ def change_nodes(db_path: str, workdir: str, nodes: int, versions: int, changed:
     return indexes
 
 
-def timed_sync(app, url: str, workdir: str, jobs: int, access_log: str) -> dict:
+def timed_sync(app, served: ServedMirror, workdir: str, jobs: int) -> dict:
     """One sync into B with the default since; its time, split by phase, and its requests."""
     marks: list[tuple[str, float]] = []
 
@@ -142,9 +99,9 @@ def timed_sync(app, url: str, workdir: str, jobs: int, access_log: str) -> dict:
         marks.append((label, time.perf_counter()))
         return lambda steps: None
 
-    logged_before = _logged_requests(access_log)
+    served.log.mark()
     request = SyncRequest(
-        upstream=url,
+        upstream=served.url,
         settings=ClientSettings(jobs=jobs),
         work_dir=os.path.join(workdir, "work"),
     )
@@ -164,7 +121,8 @@ def timed_sync(app, url: str, workdir: str, jobs: int, access_log: str) -> dict:
         nodes = db.session.execute(sa.select(sa.func.count()).select_from(Node)).scalar()
     started = dict(marks)
     walk_end = started.get("Validating", start + seconds)
-    time.sleep(0.5)  # let gunicorn's workers write their last access-log lines
+    # gunicorn's workers log a request after answering it: wait for every one the sync sent.
+    logged = served.log.wait_for(sum(outcome.counts.counts.values()))
     return {
         "mode": outcome.mode,
         "seconds": round(seconds, 2),
@@ -175,15 +133,10 @@ def timed_sync(app, url: str, workdir: str, jobs: int, access_log: str) -> dict:
         "nodes_fetched": outcome.nodes,
         "versions_fetched": outcome.versions,
         "requests": dict(outcome.counts.counts),
-        "logged_by_upstream": _logged_requests(access_log) - logged_before,
+        "logged_by_upstream": len(logged),
         "mirror_nodes": nodes,
         "mirror_versions": held,
     }
-
-
-def _logged_requests(access_log: str) -> int:
-    with open(access_log, "rb") as log:
-        return log.read().count(b'"GET ')
 
 
 def check(figures: dict, args: argparse.Namespace) -> None:
@@ -216,7 +169,6 @@ def main(argv: list[str] | None = None) -> dict:
         build = build_mirror(workdir, args.nodes, args.versions_per_node, 1000, reuse=False)
         figures["upstream"] = {"nodes": args.nodes, "versions": args.nodes * args.versions_per_node}
         figures["upstream"].update(build)
-        built_at = time.monotonic()
         b_folder = os.path.join(workdir, "b")
         for leftover in (b_folder, os.path.join(workdir, "work")):
             shutil.rmtree(leftover, ignore_errors=True)
@@ -226,15 +178,17 @@ def main(argv: list[str] | None = None) -> dict:
                 "ARCHIVE_DIR": os.path.join(b_folder, "archives"),
             }
         )
-        with serve(build["db_path"], workdir, args.workers) as (url, access_log):
-            # A sync's snapshot time is A's Date header, in whole seconds: keep A's own import
-            # clearly older, as real data would be.
-            time.sleep(max(0.0, 1.2 - (time.monotonic() - built_at)))
-            figures["full"] = timed_sync(app, url, workdir, args.jobs, access_log)
+        a_folder = Path(workdir, "a")
+        a_folder.mkdir(exist_ok=True)
+        database = Path(build["db_path"])
+        with serve_mirror(
+            a_folder, seeded=False, database=database, WEB_CONCURRENCY=str(args.workers)
+        ) as served:
+            figures["full"] = timed_sync(app, served, workdir, args.jobs)
             change_nodes(
                 build["db_path"], workdir, args.nodes, args.versions_per_node, args.changed
             )
-            figures["incremental"] = timed_sync(app, url, workdir, args.jobs, access_log)
+            figures["incremental"] = timed_sync(app, served, workdir, args.jobs)
         with app.app_context():
             db.engine.dispose()
         check(figures, args)

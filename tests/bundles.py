@@ -1,5 +1,6 @@
 """Building bundles for tests (real zip archives, a manifest with their sizes and digests, as a
-folder or a .tar) and reading back the whole state of a mirror to compare before and after."""
+folder or a .tar), the small registries the bundle and archive tests import, and reading back
+the whole state of a mirror to compare before and after."""
 
 import hashlib
 import io
@@ -7,19 +8,26 @@ import json
 import tarfile
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import contextmanager
 from pathlib import Path
 
-import dumps
 import sqlalchemy as sa
 
-from app import create_app
 from extensions import db
+from models import Node
 from services.archives import LOCK_FILE
+from tests import dumps
+
+# Where these helpers lived first; tests import them from here as well as from tests.mirrors.
+from tests.mirrors import REFUSED as REFUSED
+from tests.mirrors import assert_refused as assert_refused
+from tests.mirrors import import_into as import_into
+from tests.mirrors import mirror_app as mirror_app
+from tests.mirrors import run_import as run_import
 
 SEED_DATA = Path(__file__).resolve().parent.parent / "seed_data"
+# The sample bundle's dump, on its own: a plain dump without archives.
+SEED_DUMP = SEED_DATA / "sample-registry.json"
 MANIFEST = "manifest.json"
-REFUSED = "Import refused; the mirror is unchanged:"
 UPSTREAM_URL = "https://storage.googleapis.com/comfy-registry/{node_id}/{version}/node.zip"
 FIXED_TIME = (2024, 1, 1, 0, 0, 0)
 
@@ -151,44 +159,65 @@ def tar_bundle(
     return tar_path
 
 
-@contextmanager
-def mirror_app(folder: Path, **config):
-    """A mirror app on its own SQLite file and archive directory inside `folder`."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'mirror.db'}",
-            "ARCHIVE_DIR": str(folder / "archives"),
-            **config,
-        }
-    )
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-
-
-def run_import(app, *paths, options: Iterable[str] = ()):
-    """Run `flask mirror import` on an app; returns the click result."""
-    return app.test_cli_runner().invoke(
-        args=["mirror", "import", *options, *(str(path) for path in paths)]
+def two_packs() -> dict:
+    """Two packs, three versions, each with an upstream download URL."""
+    return dumps.dump(
+        dumps.node(
+            "Pack-One",
+            upstream_version("Pack-One", "1.0.0"),
+            upstream_version("Pack-One", "1.1.0", changelog="Second."),
+            publisher={"id": "pub", "name": "Publisher"},
+        ),
+        dumps.node("pack-two", upstream_version("pack-two", "0.1.0")),
     )
 
 
-def import_into(app, *paths, options: Iterable[str] = ()) -> str:
-    """Run `flask mirror import` and require success; returns its output."""
-    result = run_import(app, *paths, options=options)
-    assert result.exit_code == 0, result.output
-    return result.output
+# The forms a bundle is imported in: its folder, a .tar of it, a .tar of a folder holding it.
+FORMS = ["folder", "tar", "tar-in-folder"]
 
 
-def assert_refused(result, *problems: str) -> None:
-    """The import failed and its message lists each problem."""
-    assert result.exit_code != 0, result.output
-    assert REFUSED in result.output
-    for problem in problems:
-        assert problem in result.output
+def as_form(folder: Path, form: str) -> Path:
+    """The bundle folder itself, or a .tar of it (at its root or under one top-level folder)."""
+    if form == "folder":
+        return folder
+    tar_path = folder.with_name(folder.name + ".tar")
+    return tar_bundle(folder, tar_path, top_folder="bundle" if form == "tar-in-folder" else None)
+
+
+# The archive tests' catalogue: mixed-case ids, several statuses, a '+' in a version, and
+# versions without archives. Its bundle has archives for ARCHIVED, none for NOT_ARCHIVED.
+PLUS = "1.1.0+cu121"
+ARCHIVED = [("Pack-One", "1.0.0"), ("Pack-One", PLUS), ("pack-two", "0.1.0")]
+NOT_ARCHIVED = [("Pack-One", "0.9.0"), ("pack-two", "0.0.1")]
+# The first archived version's archive, and where the mirror serves it.
+ARCHIVE = archive_bytes("Pack-One", "1.0.0")
+ARCHIVE_URL = "/archives/Pack-One/1.0.0/node.zip"
+
+
+def archives_catalogue() -> dict:
+    """The archive tests' catalogue, as a dump."""
+    return dumps.dump(
+        dumps.node(
+            "Pack-One",
+            upstream_version("Pack-One", "1.0.0", createdAt="2024-05-03T03:58:21.019461Z"),
+            upstream_version("Pack-One", PLUS, status="NodeVersionStatusPending"),
+            upstream_version("Pack-One", "0.9.0", status="NodeVersionStatusDeleted"),
+            name="Pack One",
+            description="Samplers.",
+            publisher={"id": "pub", "name": "Publisher"},
+        ),
+        dumps.node(
+            "pack-two",
+            upstream_version("pack-two", "0.1.0", status="NodeVersionStatusFlagged"),
+            upstream_version("pack-two", "0.0.1"),
+        ),
+        dumps.node("bare-node"),
+    )
+
+
+def hold_archives_catalogue(app, folder: Path) -> None:
+    """Import the archive tests' catalogue into `app`, as a bundle written to `folder`."""
+    import_into(app, write_bundle(folder, archives_catalogue(), ARCHIVED))
 
 
 def stored_files(app) -> dict[str, str]:
@@ -217,6 +246,21 @@ def table_contents(app) -> dict[str, list[tuple]]:
             query = sa.select(table).order_by(*table.primary_key.columns)
             contents[table.name] = [tuple(row) for row in db.session.execute(query)]
     return contents
+
+
+def data_tables(app) -> dict[str, list[tuple]]:
+    """Every row of the publishers, nodes and versions tables (not the import records)."""
+    return {
+        name: rows
+        for name, rows in table_contents(app).items()
+        if name in ("publishers", "nodes", "node_versions")
+    }
+
+
+def mirrored_node_ids(app) -> set[str]:
+    """The published ids of every mirrored node."""
+    with app.app_context():
+        return set(db.session.execute(sa.select(Node.id)).scalars())
 
 
 def mirror_state(app) -> dict:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving import ROOT, flask, gunicorn
+from tests.serving import ROOT, serve_mirror
 
 REQUIREMENTS = ROOT / "requirements-clients.txt"
 INSTALL = f".venv/bin/pip install --no-deps -r {REQUIREMENTS.name}"
@@ -93,16 +93,12 @@ def port_taken(port: int) -> bool:
 
 @contextmanager
 def served_mirror(folder: Path, port: int | None = None):
-    """The sample bundle loaded by `flask mirror seed` into `folder`, served by real gunicorn."""
-    env = {
-        "DATABASE_URL": f"sqlite:///{folder / 'mirror.db'}",
-        "MIRROR_ARCHIVE_DIR": str(folder / "archives"),
-    }
-    seeded = flask("mirror", "seed", env=env)
-    assert seeded.returncode == 0, seeded.stderr
-    assert "Seeded the empty mirror" in seeded.stdout, seeded.stdout
-    with gunicorn(env, port=port) as url:
-        yield url
+    """The sample bundle seeded into `folder` and served by real gunicorn; yields its URL.
+
+    tests.serving.serve_mirror does the work (and yields more); this keeps the older call.
+    """
+    with serve_mirror(folder, port) as served:
+        yield served.url
 
 
 @contextmanager

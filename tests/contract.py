@@ -1,27 +1,18 @@
-"""The seed document (the upstream OpenAPI text of the bulk endpoint), loaded for tests."""
+"""The upstream's definition of the bulk endpoint (tests/data/upstream-bulk-openapi.yaml),
+loaded for tests."""
 
-import os
-import re
 from functools import cache
 from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("MIRROR_SHARED_DIR", ROOT.parent / "shared"))
+UPSTREAM_BULK = Path(__file__).resolve().parent / "data" / "upstream-bulk-openapi.yaml"
 
 
 @cache
 def seed_document() -> dict:
-    """The seed's OpenAPI document, parsed from the YAML block of the seed text."""
-    seeds = sorted((SHARED / "seed").glob("*.txt"))
-    if not seeds:
-        raise FileNotFoundError(
-            f"no seed document under {SHARED / 'seed'}: set MIRROR_SHARED_DIR to the shared folder"
-        )
-    text = seeds[0].read_text()
-    block = re.search(r"````yaml[^\n]*\n(.*?)\n````", text, re.S)
-    return yaml.safe_load(block.group(1))
+    """The upstream's OpenAPI document of the bulk endpoint, as the project keeps a copy of it."""
+    return yaml.safe_load(UPSTREAM_BULK.read_text())
 
 
 def dereference(node, document: dict):
@@ -44,6 +35,6 @@ def dereference(node, document: dict):
 
 
 def seed_schema(name: str) -> dict:
-    """One of the seed's component schemas, dereferenced."""
+    """One of the upstream's component schemas of the bulk endpoint, dereferenced."""
     document = seed_document()
     return dereference(document["components"]["schemas"][name], document)

@@ -4,6 +4,8 @@ import gzip
 import json
 from pathlib import Path
 
+from tests.mirrors import import_into, run_import
+
 
 def version(number: str, **fields) -> dict:
     """A NodeVersion as a dump carries it; any upstream field may be given."""
@@ -32,9 +34,13 @@ def write(path: Path, document: dict, compress: bool = False) -> Path:
 
 
 def import_dump(runner, tmp_path: Path, document: dict, *options: str, name: str = "dump.json"):
-    """Write `document` and run `flask mirror import` on it; returns the click result."""
-    path = write(tmp_path / name, document)
-    return runner.invoke(args=["mirror", "import", *options, str(path)])
+    """Write `document` to tmp_path/name and import it (run_import); the click result."""
+    return run_import(runner, write(tmp_path / name, document), options=options)
+
+
+def imported(runner, tmp_path: Path, document: dict, *options: str, name: str = "dump.json") -> str:
+    """Write `document` to tmp_path/name and import it (import_into, requiring success); output."""
+    return import_into(runner, write(tmp_path / name, document), options=options)
 
 
 # A catalogue for the read API's tests (GET /nodes, /versions, /publishers and friends).

@@ -1,5 +1,6 @@
 """A misbehaving upstream for sync tests: a real mirror app behind a small HTTP server on
-127.0.0.1 that can be told to fail, hang, throttle, or cut short and corrupt archive downloads.
+127.0.0.1 that can be told to fail, hang, throttle, cut short and corrupt archive downloads, or
+tell the time of a clock that is off.
 
 Requests are answered by the app's own test client, so every answer the sync sees is exactly
 what this mirror serves; the server only adds the faults it was told to, and counts requests.
@@ -73,6 +74,8 @@ class FaultUpstream:
         self.requests: list[str] = []  # every request's path and query, in arrival order
         self.downloads: Counter = Counter()  # (node_id, version) -> archive requests
         self.download_delay = 0.0
+        # Seconds between this machine's clock and the one the Date headers tell.
+        self.clock_offset = 0.0
         # By kind: a function changing the JSON documents the app answers with.
         self.rewrites: dict = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -188,6 +191,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args) -> None:
         pass
+
+    def date_time_string(self, timestamp=None) -> str:
+        """The Date header's text, from a clock `clock_offset` seconds off this machine's."""
+        if timestamp is None:
+            timestamp = time.time() + self.server.upstream.clock_offset
+        return super().date_time_string(timestamp)
 
 
 # A small fixed registry for the fault server to serve.

@@ -1,13 +1,17 @@
-"""Starting the real mirror under gunicorn on 127.0.0.1 for end-to-end tests."""
+"""Serving the real mirror on 127.0.0.1: `flask mirror seed`, real gunicorn with the project's
+gunicorn.conf.py, and the requests it logs. The end-to-end tests and bench/ both serve from here."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,8 +37,29 @@ def flask(*args: str, env: dict) -> subprocess.CompletedProcess:
     )
 
 
+def mirror_env(folder: Path, database: Path | None = None, **settings: str) -> dict:
+    """The environment of a mirror's processes: its files in `folder`, plus `settings`.
+
+    The SQLite file is folder/mirror.db unless `database` names another; archives go to
+    folder/archives and gunicorn's access log to folder/access.log.
+    """
+    return {
+        "DATABASE_URL": f"sqlite:///{database or folder / 'mirror.db'}",
+        "MIRROR_ARCHIVE_DIR": str(folder / "archives"),
+        "GUNICORN_ACCESS_LOG": str(folder / "access.log"),
+        **settings,
+    }
+
+
+def seed(env: dict) -> None:
+    """Load seed_data/ into the empty mirror of `env` by `flask mirror seed`, as `make run` does."""
+    seeded = flask("mirror", "seed", env=env)
+    assert seeded.returncode == 0, seeded.stderr
+    assert "Seeded the empty mirror" in seeded.stdout, seeded.stdout
+
+
 @contextmanager
-def gunicorn(env: dict, port: int | None = None):
+def gunicorn(env: dict, port: int | None = None, start_seconds: float = 60):
     """Serve the mirror with real gunicorn and the project's gunicorn.conf.py; yield its URL."""
     port = port or free_port()
     process = subprocess.Popen(
@@ -47,7 +72,7 @@ def gunicorn(env: dict, port: int | None = None):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + start_seconds
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
@@ -67,3 +92,81 @@ def gunicorn(env: dict, port: int | None = None):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+class AccessLog:
+    """The requests a served mirror's gunicorn logged, read from a mark onwards."""
+
+    _REQUEST = re.compile(r'"(GET|HEAD|POST) (\S+) HTTP/[\d.]+"')
+
+    def __init__(self, path: Path, url: str):
+        self.path, self.url = path, url
+        self.offset = 0
+        self._probes = 0
+
+    def mark(self) -> None:
+        """Read from the log's current end on."""
+        self.offset = self.path.stat().st_size if self.path.exists() else 0
+
+    def since_mark(self) -> list[str]:
+        """The requests logged since the mark, in order, from a gunicorn with one worker.
+
+        The worker logs each request before it takes the next: once a request of our own, sent
+        now, is in the log, so is every request answered before it.
+        """
+        self._probes += 1
+        probe = f"GET /health?access-log-probe={self._probes}"
+        urllib.request.urlopen(self.url + probe.removeprefix("GET "), timeout=10).close()
+        logged = self._wait(lambda requests: probe in requests)
+        return logged[: logged.index(probe)]
+
+    def wait_for(self, count: int) -> list[str]:
+        """The requests logged since the mark, once there are at least `count` of them."""
+        return self._wait(lambda requests: len(requests) >= count)
+
+    def _wait(self, done: Callable[[list[str]], bool], seconds: float = 30) -> list[str]:
+        deadline = time.monotonic() + seconds
+        while not done(requests := self._read()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.path} did not log the requests expected: {requests}")
+            time.sleep(0.02)
+        return requests
+
+    def _read(self) -> list[str]:
+        if not self.path.exists():
+            return []
+        with open(self.path, "rb") as log:
+            log.seek(self.offset)
+            lines = log.read().decode().splitlines()
+        return [" ".join(m.groups()) for m in map(self._REQUEST.search, lines) if m]
+
+
+@dataclass(frozen=True)
+class ServedMirror:
+    """A mirror under real gunicorn: its URL, its processes' environment, its access log."""
+
+    url: str
+    env: dict
+    log: AccessLog
+
+
+@contextmanager
+def serve_mirror(
+    folder: Path,
+    port: int | None = None,
+    *,
+    seeded: bool = True,
+    database: Path | None = None,
+    **settings: str,
+):
+    """Serve a mirror from `folder` with real gunicorn; yields a ServedMirror.
+
+    seed_data/ is loaded first by `flask mirror seed` unless seeded=False (then `database`
+    usually names an SQLite file already loaded). One gunicorn worker unless WEB_CONCURRENCY is
+    given, so the access log lists requests in the order they were answered.
+    """
+    env = mirror_env(folder, database, **{"WEB_CONCURRENCY": "1", **settings})
+    if seeded:
+        seed(env)
+    with gunicorn(env, port) as url:
+        yield ServedMirror(url, env, AccessLog(Path(env["GUNICORN_ACCESS_LOG"]), url))

@@ -7,8 +7,8 @@ as kind ImportKind.SYNC with the upstream and the moment the sync began, and the
 
 Incremental: the upstream's `timestamp` filter asks for nodes changed after `since`: --since, or
 the start of the last successful sync from the same upstream recorded in this mirror. That start
-is taken before the first request, and in the upstream's clock when its Date header is earlier
-than ours, so a change made while a sync runs is fetched again by the next one rather than lost.
+is taken before the first request, and in the upstream's clock when its Date header is an earlier
+second than ours, so a change made while a sync runs is fetched again by the next one rather than lost.
 A sync limited to --node ids is recorded as ImportKind.SYNC_NODES and never serves as the
 starting point of a whole-registry sync.
 """
@@ -161,7 +161,11 @@ def _fetch_catalog(sync: _Sync, snapshot: Snapshot, outcome: SyncOutcome) -> Non
     catalog = walk_catalog(
         sync.client, sync.executor, snapshot.since, list(request.node_ids), sync.log, sync.phase
     )
-    if not resumed and catalog.first_date is not None and catalog.first_date < snapshot.started_at:
+    # A Date header counts whole seconds: only an earlier second shows the upstream's clock
+    # behind ours (comparing it with our microseconds would move every start back to the
+    # second, and the next sync would fetch again every node stamped in that second).
+    started_second = snapshot.started_at.replace(microsecond=0)
+    if not resumed and catalog.first_date is not None and catalog.first_date < started_second:
         # The upstream's clock is behind ours: take the snapshot time in its terms.
         snapshot.started_at = catalog.first_date
         sync.work.save_state(snapshot.state(request))

@@ -1,0 +1,1 @@
+"""The test suite: tests/unit, tests/api and tests/e2e, and the helpers they share."""

@@ -1,0 +1,1 @@
+"""End-to-end tests: real gunicorn, subprocesses, real clients and misbehaving upstream servers."""

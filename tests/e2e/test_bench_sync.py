@@ -1,0 +1,29 @@
+"""The sync benchmark still runs end to end on a tiny upstream, so it cannot rot unnoticed."""
+
+import json
+
+import pytest
+
+from bench import sync
+
+
+@pytest.mark.slow
+def test_sync_benchmark_checks_a_full_and_an_incremental_sync_of_a_tiny_upstream(tmp_path):
+    out = tmp_path / "figures.json"
+    figures = sync.main(
+        [
+            "--nodes", "120", "--versions-per-node", "2", "--changed", "3", "--workers", "1",
+            "--workdir", str(tmp_path), "--json", str(out),
+        ]
+    )  # fmt: skip
+
+    full, incremental = figures["full"], figures["incremental"]
+    assert full["mode"].startswith("full")
+    assert (full["mirror_nodes"], full["mirror_versions"]) == (120, 240)
+    assert full["requests"]["node pages"] == 2
+    assert full["requests"]["version lists"] == 120
+    assert incremental["mode"].startswith("incremental")
+    assert incremental["requests"]["version lists"] == 3
+    assert incremental["logged_by_upstream"] == 4
+    assert incremental["mirror_versions"] == 243
+    assert json.loads(out.read_bytes())["incremental"]["nodes_fetched"] == 3

@@ -1,0 +1,1 @@
+"""Unit tests: pure functions, and services called directly on a database session."""

@@ -1,0 +1,47 @@
+"""The application factory and the settings it reads from the environment."""
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from extensions import db
+
+
+def test_factory_is_not_in_testing_mode_by_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'default.db'}")
+    assert not create_app().testing
+    assert create_app({"TESTING": True}).testing
+
+
+def test_database_url_selects_the_database_and_the_schema_is_created(monkeypatch, tmp_path):
+    target = tmp_path / "chosen.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{target}")
+    app = create_app()
+    assert target.exists()
+    with app.app_context():
+        tables = set(sa.inspect(db.engine).get_table_names())
+        db.engine.dispose()
+    assert {"nodes", "node_versions", "publishers", "import_records"} <= tables
+
+
+def test_default_database_is_a_sqlite_file_in_the_instance_folder(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": None})
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("/instance/mirror.db")
+
+
+@pytest.mark.parametrize(
+    "variable,setting",
+    [("MIRROR_BULK_MAX_ITEMS", "BULK_MAX_ITEMS"), ("MIRROR_MAX_BODY_BYTES", "MAX_CONTENT_LENGTH")],
+)
+def test_limits_come_from_the_environment(monkeypatch, tmp_path, variable, setting):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
+    monkeypatch.setenv(variable, "123")
+    assert create_app().config[setting] == 123
+
+
+def test_a_malformed_setting_fails_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("MIRROR_BULK_MAX_ITEMS", "lots")
+    with pytest.raises(RuntimeError, match="MIRROR_BULK_MAX_ITEMS"):
+        create_app()

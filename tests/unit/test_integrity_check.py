@@ -1,0 +1,16 @@
+"""The database integrity check of `flask mirror verify`, on backends it has no check for."""
+
+from types import SimpleNamespace
+
+from services.integrity.verify import VerifyReport, check_database
+
+
+def test_the_integrity_check_is_skipped_and_named_on_other_backends():
+    postgres = SimpleNamespace(dialect=SimpleNamespace(name="postgresql"))
+    session = SimpleNamespace(get_bind=lambda: postgres)
+    report = VerifyReport()
+
+    check_database(session, report)
+
+    assert report.ok
+    assert report.integrity == "skipped (no integrity check for postgresql)"
