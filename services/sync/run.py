@@ -7,8 +7,9 @@ as kind ImportKind.SYNC with the upstream and the moment the sync began, and the
 
 Incremental: the upstream's `timestamp` filter asks for nodes changed after `since`: --since, or
 the start of the last successful sync from the same upstream recorded in this mirror. That start
-is taken before the first request, and in the upstream's clock when its Date header is an earlier
-second than ours, so a change made while a sync runs is fetched again by the next one rather than lost.
+is taken before the first request, and in the upstream's clock when its Date header is an
+earlier second than ours, so a change made while a sync runs is fetched again by the next one
+rather than lost.
 A sync limited to --node ids is recorded as ImportKind.SYNC_NODES and never serves as the
 starting point of a whole-registry sync.
 """

@@ -350,7 +350,7 @@ def test_every_problem_of_a_bundle_is_listed_not_just_the_first(held_mirror, tmp
 def test_a_bundle_refused_for_a_missing_file_also_names_each_archive_with_another_sha256(
     held_mirror, tmp_path
 ):
-    folder = write_bundle(tmp_path / "bundle", pack_dump())
+    folder = write_bundle(tmp_path / "bundle", two_packs())
     missing, corrupt = missing_dump(folder), wrong_sha256(folder)
 
     result = run_import(held_mirror, folder)
@@ -361,7 +361,7 @@ def test_a_bundle_refused_for_a_missing_file_also_names_each_archive_with_anothe
 def test_a_bundle_whose_dump_is_invalid_is_refused_before_its_archives_are_hashed(
     held_mirror, tmp_path
 ):
-    folder = write_bundle(tmp_path / "bundle", pack_dump())
+    folder = write_bundle(tmp_path / "bundle", two_packs())
     invalid, corrupt = bad_value_in_the_dump(folder), wrong_sha256(folder)
     before = mirror_state(held_mirror)
 
