@@ -29,10 +29,10 @@ def test_forwarded_headers_are_honoured_from_trusted_proxies(make_mirror):
     assert served["servers"] == [{"url": "https://registry.example.test/comfy"}]
 
 
-def test_views_and_commands_share_the_apps_one_archive_store(app, tmp_path):
+def test_views_and_commands_share_the_apps_one_archive_store(app):
     from commands.group import archive_store
 
     store = app.extensions["archive_store"]
-    assert store.root == str(tmp_path / "archives")
+    assert store.root == app.config["ARCHIVE_DIR"]
     with app.app_context():
         assert archive_store() is store

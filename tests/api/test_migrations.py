@@ -27,12 +27,12 @@ DATABASES = {"sqlite": lambda folder: f"sqlite:///{folder / 'migrated.db'}"}
 
 
 @pytest.fixture
-def config(database_url, tmp_path) -> dict:
-    """The settings of an app on the test's own database and archive directory."""
+def config(app) -> dict:
+    """The settings of `app`: a new app made from them opens the same database and archives."""
     return {
         "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "ARCHIVE_DIR": str(tmp_path / "archives"),
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "ARCHIVE_DIR": app.config["ARCHIVE_DIR"],
     }
 
 
