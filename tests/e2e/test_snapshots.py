@@ -111,12 +111,12 @@ def import_file(runner, path: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
-def start_flipper(tmp_path: Path, first: Path, second: Path, database_url: str):
+def start_flipper(app, first: Path, second: Path):
     """Start the process that flips the mirror between the two dumps."""
     env = {
         **os.environ,
-        "DATABASE_URL": database_url,
-        "MIRROR_ARCHIVE_DIR": str(tmp_path / "archives"),
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "MIRROR_ARCHIVE_DIR": app.config["ARCHIVE_DIR"],
     }
     return subprocess.Popen(
         [sys.executable, "-c", FLIPPER, str(first), str(second), str(FLIPS)],
@@ -130,7 +130,7 @@ def start_flipper(tmp_path: Path, first: Path, second: Path, database_url: str):
 
 @pytest.mark.e2e
 @pytest.mark.slow
-def test_answers_and_exports_never_mix_two_imports(client, runner, tmp_path, database_url):
+def test_answers_and_exports_never_mix_two_imports(app, client, runner, tmp_path):
     first = write(tmp_path / "a.json", marked_dump("a"))
     second = write(tmp_path / "b.json", marked_dump("b"))
     expected = {}
@@ -141,7 +141,7 @@ def test_answers_and_exports_never_mix_two_imports(client, runner, tmp_path, dat
     for url, answer in expected["a"][0].items():
         assert answer != expected["b"][0][url], url
 
-    flippers = [start_flipper(tmp_path, first, second, database_url) for _ in range(WRITERS)]
+    flippers = [start_flipper(app, first, second) for _ in range(WRITERS)]
     mixed, seen, rounds, exports = [], {"a": 0, "b": 0}, 0, 0
     hang_guard = time.monotonic() + HANG_GUARD_SECONDS
     try:
