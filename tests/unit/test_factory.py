@@ -2,6 +2,7 @@
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 
 from app import create_app
 from extensions import db
@@ -24,11 +25,14 @@ def test_database_url_selects_the_database_and_the_schema_is_created(monkeypatch
     assert {"nodes", "node_versions", "publishers", "import_records"} <= tables
 
 
-def test_default_database_is_a_sqlite_file_in_the_instance_folder(monkeypatch):
+def test_default_database_is_a_sqlite_file_in_the_instance_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    # The instance folder moved under tmp_path: the repository's own mirror is never touched.
+    instance = tmp_path / "instance"
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(instance))
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": None})
-    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
-    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("/instance/mirror.db")
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance / 'mirror.db'}"
+    assert (instance / "mirror.db").exists()
 
 
 @pytest.mark.parametrize(
