@@ -34,6 +34,9 @@ class Config:
         self.DOWNLOAD_STALL_SECONDS = _int_env("MIRROR_DOWNLOAD_STALL_SECONDS", 60)
         # How many reverse proxies in front of the mirror may set X-Forwarded-* (0: trust none).
         self.TRUSTED_PROXIES = _int_env("MIRROR_TRUSTED_PROXIES", 0)
+        # A reverse proxy's internal location serving MIRROR_ARCHIVE_DIR (e.g. /_archives/):
+        # set, archives are answered with X-Accel-Redirect and the proxy sends the file.
+        self.ACCEL_REDIRECT = os.environ.get("MIRROR_ACCEL_REDIRECT") or None
         # Where node archives are stored (content-addressed); None means "archives" in the
         # instance folder, resolved by the factory.
         self.ARCHIVE_DIR = os.environ.get("MIRROR_ARCHIVE_DIR") or None

@@ -40,17 +40,20 @@ def download_archive(node_id: str, version: str):
     row = get_archive(db.session, node_id, version)
     if row is None or row.archive_sha256 is None:
         raise NotFound(f"This mirror holds no archive for {node_id} {version}.")
-    path = current_app.extensions["archive_store"].path_for(row.archive_sha256)
+    store = current_app.extensions["archive_store"]
+    path = store.path_for(row.archive_sha256)
     if not os.path.isfile(path):
         current_app.logger.error("archive %s of %s %s is missing", path, node_id, version)
         raise NotFound(
             f"The archive of {node_id} {version} is missing from this mirror's storage; "
             "an operator should restore it from its bundle."
         )
-    drop_stalled_download()
+    accel = current_app.config.get("ACCEL_REDIRECT")
+    if not accel:
+        drop_stalled_download()
     response = send_ranged_file(
         path,
-        request.environ,
+        _without_range(request.environ) if accel else request.environ,
         etag=row.archive_sha256,
         mimetype="application/zip",
         as_attachment=True,
@@ -59,4 +62,21 @@ def download_archive(node_id: str, version: str):
     )
     response.cache_control.public = True
     response.cache_control.immutable = True
+    if accel and response.status_code == 200:
+        # The proxy's internal location sits under the prefix it serves the mirror at.
+        inside = os.path.relpath(path, store.root).replace(os.sep, "/")
+        _hand_to_proxy(response, request.script_root + accel + inside)
     return response
+
+
+def _without_range(environ: dict) -> dict:
+    """The request less its Range: the proxy serving the file applies the range itself."""
+    return {key: value for key, value in environ.items() if key != "HTTP_RANGE"}
+
+
+def _hand_to_proxy(response, location: str) -> None:
+    """Replace the file with X-Accel-Redirect, keeping every header but the body's length."""
+    response.close()
+    response.direct_passthrough = False
+    response.set_data(b"")
+    response.headers["X-Accel-Redirect"] = location
