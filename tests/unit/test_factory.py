@@ -4,6 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from app import create_app
+from config import sqlalchemy_url
 from extensions import db
 
 
@@ -29,6 +30,26 @@ def test_default_database_is_a_sqlite_file_in_the_instance_folder(monkeypatch):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": None})
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("/instance/mirror.db")
+
+
+@pytest.mark.parametrize(
+    "written,used",
+    [
+        ("postgres://user@host/db", "postgresql+psycopg://user@host/db"),
+        (
+            "postgresql://user:pw@host:5433/db?sslmode=require",
+            "postgresql+psycopg://user:pw@host:5433/db?sslmode=require",
+        ),
+        ("postgresql+psycopg://user@host/db", "postgresql+psycopg://user@host/db"),
+        ("sqlite:///mirror.db", "sqlite:///mirror.db"),
+    ],
+)
+def test_database_url_is_used_as_hosting_platforms_write_it(written, used):
+    assert sqlalchemy_url(written) == used
+
+
+def test_a_postgres_database_url_selects_psycopg_3():
+    assert sa.make_url(sqlalchemy_url("postgres://user@host/db")).get_dialect().driver == "psycopg"
 
 
 @pytest.mark.parametrize(
