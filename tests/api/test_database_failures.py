@@ -15,6 +15,8 @@ from tests.serving import flask
 FIRST = dump(node("pack-one", version("1.0.0")), node("pack-two", version("0.1.0")))
 # Enough rows that the database must grow by many pages to hold them.
 LARGE = dump(*(node(f"pack-{index:04d}", version("1.0.0"), name="x" * 200) for index in range(400)))
+# Each failure here is made by damaging, filling, locking or write-protecting a SQLite file.
+pytestmark = pytest.mark.sqlite_only("the failures are made on SQLite files")
 NOT_A_DATABASE = b"This is not a SQLite database, whatever its name says.\n" * 200
 
 
