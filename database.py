@@ -4,7 +4,8 @@ Every unit of work (a request, a command, an import) is one transaction. On SQLi
 begins them itself: Python's sqlite3 driver begins none for SELECTs, so each statement of a
 request would read the latest commit and one answer could mix two imports. A transaction that
 will write begins with BEGIN IMMEDIATE, taking the write lock up front: two writers then
-queue for it instead of both reading first and one failing when it tries to write.
+queue for it instead of both reading first and one failing when it tries to write. On
+PostgreSQL a writer takes a transaction-level advisory lock instead, for the same queue.
 """
 
 import contextlib
@@ -21,6 +22,9 @@ from sqlalchemy.orm import Session
 
 # Execution option of a connection whose transaction will write (see begin_write).
 WRITE_LOCK = "mirror_write_lock"
+# PostgreSQL: the advisory lock key every writer of a mirror database takes (any constant
+# works, as long as it is always the same one: it is scoped to the database).
+POSTGRESQL_WRITE_LOCK_KEY = 0x6D6972726F72
 SQLITE_CACHE_KIB = 64 * 1024
 SQLITE_MMAP_BYTES = 2 * 1024 * 1024 * 1024
 # A checkpoint after an import waits this long for readers of older snapshots to finish;
@@ -29,7 +33,9 @@ CHECKPOINT_WAIT_MS = 2000
 
 
 def configure_engine(engine: Engine, lock_timeout: int) -> None:
-    """SQLite only: tune each connection, and begin every transaction the mirror's way."""
+    """Tune each SQLite connection, and begin every transaction the mirror's way."""
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "begin", partial(_begin_postgresql, lock_timeout))
     if engine.dialect.name != "sqlite":
         return
     event.listen(engine, "connect", partial(_tune_sqlite, lock_timeout))
@@ -56,6 +62,15 @@ def _begin(connection: sa.Connection) -> None:
     """Begin a transaction: its first read fixes the snapshot every later statement sees."""
     write = connection.get_execution_options().get(WRITE_LOCK)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _begin_postgresql(lock_timeout: int, connection: sa.Connection) -> None:
+    """A writer waits up to `lock_timeout` seconds for the write lock, held until it ends."""
+    if not connection.get_execution_options().get(WRITE_LOCK):
+        return
+    # SET LOCAL lasts as long as the transaction; 0 would mean "wait forever" to PostgreSQL.
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {max(lock_timeout * 1000, 1)}")
+    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({POSTGRESQL_WRITE_LOCK_KEY})")
 
 
 def begin_write(session: Session) -> None:
@@ -120,10 +135,10 @@ def is_database_failure(exc: BaseException) -> bool:
     )
 
 
-# What to do, by words of SQLite's message; the first match wins.
+# What to do, by words of SQLite's (or PostgreSQL's) message; the first match wins.
 ADVICE = (
     (
-        ("locked", "busy"),
+        ("locked", "busy", "lock timeout"),
         "another import, sync or repair holds its write lock (waited {timeout} s, "
         "MIRROR_DB_LOCK_TIMEOUT): run the command again once it has finished",
     ),

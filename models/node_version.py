@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import db
-from models.columns import status_enum
+from models.columns import ordered_string, status_enum
 from models.statuses import NodeVersionStatus
 
 
@@ -22,11 +22,11 @@ class NodeVersion(db.Model):
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     node_normalized_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("nodes.normalized_id", ondelete="CASCADE")
+        ordered_string(100), sa.ForeignKey("nodes.normalized_id", ondelete="CASCADE")
     )
     # The node id as published, carried in every serialized version.
     node_id: Mapped[str] = mapped_column(sa.String(100))
-    version: Mapped[str] = mapped_column(sa.String(255))
+    version: Mapped[str] = mapped_column(ordered_string(255))
     # "<normalized node id>/<version>": node ids never hold "/" and stored versions never do, so
     # the key is unambiguous, and one query finds many pairs through this single-column index
     # (services/catalog/lookup.py); a row-value IN over two columns scans the whole table in SQLite.
