@@ -97,11 +97,16 @@ class Dropper:
 
 
 @contextmanager
-def postgres_database():
-    """A new, empty PostgreSQL database: its name; dropped after."""
+def postgres_database(icu_locale: str | None = None):
+    """A new, empty PostgreSQL database (collating by `icu_locale` if given): its name; dropped
+    after."""
     name = NAME_PREFIX + uuid.uuid4().hex[:16]
+    # Only template0 may be copied with a collation other than the server's.
+    locale = (
+        f" LOCALE_PROVIDER icu ICU_LOCALE '{icu_locale}' TEMPLATE template0" if icu_locale else ""
+    )
     with _maintenance() as connection:
-        connection.execute(f"CREATE DATABASE {name}")
+        connection.execute(f"CREATE DATABASE {name}{locale}")
     try:
         yield name
     finally:
