@@ -5,7 +5,9 @@ begins them itself: Python's sqlite3 driver begins none for SELECTs, so each sta
 request would read the latest commit and one answer could mix two imports. A transaction that
 will write begins with BEGIN IMMEDIATE, taking the write lock up front: two writers then
 queue for it instead of both reading first and one failing when it tries to write. On
-PostgreSQL a writer takes a transaction-level advisory lock instead, for the same queue.
+PostgreSQL every transaction is REPEATABLE READ (one snapshot) except a writer's: it takes a
+transaction-level advisory lock, for the same queue, and reads at READ COMMITTED, so that once
+the lock is its own it reads what the writer before it committed.
 """
 
 import contextlib
@@ -35,6 +37,7 @@ CHECKPOINT_WAIT_MS = 2000
 def configure_engine(engine: Engine, lock_timeout: int) -> None:
     """Tune each SQLite connection, and begin every transaction the mirror's way."""
     if engine.dialect.name == "postgresql":
+        engine.update_execution_options(isolation_level="REPEATABLE READ")
         event.listen(engine, "begin", partial(_begin_postgresql, lock_timeout))
     if engine.dialect.name != "sqlite":
         return
@@ -76,7 +79,11 @@ def _begin_postgresql(lock_timeout: int, connection: sa.Connection) -> None:
 def begin_write(session: Session) -> None:
     """End the session's read transaction; begin one that holds the write lock until commit."""
     end_snapshot(session)
-    session.connection(execution_options={WRITE_LOCK: True})
+    options = {WRITE_LOCK: True}
+    if session.get_bind().dialect.name == "postgresql":
+        # A snapshot taken before the lock was granted would miss the last writer's commit.
+        options["isolation_level"] = "READ COMMITTED"
+    session.connection(execution_options=options)
 
 
 def end_snapshot(session: Session) -> None:
@@ -87,7 +94,8 @@ def end_snapshot(session: Session) -> None:
 
 def begin_snapshot(session: Session) -> None:
     """Make the session's next transaction read one snapshot throughout, on any backend."""
-    # Every SQLite transaction already does (see _begin); PostgreSQL's READ COMMITTED does not.
+    # Every SQLite transaction already does (see _begin), and so does every PostgreSQL one but a
+    # writer's (see configure_engine); this says so where a command relies on it.
     if session.get_bind().dialect.name == "postgresql":
         session.commit()
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
