@@ -130,7 +130,8 @@ def start_flipper(tmp_path: Path, first: Path, second: Path, database_url: str):
 
 @pytest.mark.e2e
 @pytest.mark.slow
-def test_answers_and_exports_never_mix_two_imports(client, runner, tmp_path, database_url):
+def test_answers_and_exports_never_mix_two_imports(app, client, runner, tmp_path):
+    database_url = app.config["SQLALCHEMY_DATABASE_URI"]
     first = write(tmp_path / "a.json", marked_dump("a"))
     second = write(tmp_path / "b.json", marked_dump("b"))
     expected = {}
@@ -172,6 +173,7 @@ def test_answers_and_exports_never_mix_two_imports(client, runner, tmp_path, dat
     assert exports > 0
 
 
+@pytest.mark.sqlite_only("the WAL file is SQLite's")
 def test_the_wal_file_is_small_after_a_large_import(app, runner, tmp_path):
     large = dump(
         *(
