@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := app
 
-.PHONY: run test test-fast lint bench install install-test clean
+.PHONY: run test test-fast test-postgres lint bench install install-test clean
 
 $(VENV)/installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,11 +30,19 @@ run: install
 	$(BIN)/flask mirror seed
 	$(BIN)/gunicorn 'app:create_app()'
 
-## Lint and check formatting, then run the whole test suite: unit, api and e2e tests.
+## Lint and check formatting, run the whole test suite (unit, api and e2e tests) on SQLite,
+## then the unit and api tests on PostgreSQL (see test-postgres).
 test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+	$(MAKE) test-postgres
+
+## The unit and api tests on PostgreSQL, each mirror on a database of its own made on the server
+## MIRROR_TEST_POSTGRES_URL names (default postgresql://postgres@127.0.0.1:5432/postgres).
+## Without a server the run is skipped, saying why; with CI=true it fails instead.
+test-postgres: install-test
+	$(BIN)/python -m pytest -q tests/unit tests/api --database=postgresql
 
 ## The inner loop: unit and api tests, in-process, without the e2e and slow ones.
 test-fast: install-test

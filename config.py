@@ -16,6 +16,22 @@ def _int_env(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+# URL schemes that name PostgreSQL as hosting platforms and libpq write them, and the one
+# SQLAlchemy needs to pick psycopg 3 rather than its default driver, psycopg2.
+POSTGRESQL_SCHEMES = ("postgres://", "postgresql://")
+POSTGRESQL_DRIVER_SCHEME = "postgresql+psycopg://"
+
+
+def sqlalchemy_url(url: str | None) -> str | None:
+    """DATABASE_URL as SQLAlchemy must be given it: a plain PostgreSQL URL gets psycopg 3."""
+    if url is None:
+        return None
+    for scheme in POSTGRESQL_SCHEMES:
+        if url.startswith(scheme):
+            return POSTGRESQL_DRIVER_SCHEME + url.removeprefix(scheme)
+    return url
+
+
 class Config:
     """Settings for one app instance; every value can be overridden by the environment."""
 

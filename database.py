@@ -4,7 +4,10 @@ Every unit of work (a request, a command, an import) is one transaction. On SQLi
 begins them itself: Python's sqlite3 driver begins none for SELECTs, so each statement of a
 request would read the latest commit and one answer could mix two imports. A transaction that
 will write begins with BEGIN IMMEDIATE, taking the write lock up front: two writers then
-queue for it instead of both reading first and one failing when it tries to write.
+queue for it instead of both reading first and one failing when it tries to write. On
+PostgreSQL every transaction is REPEATABLE READ (one snapshot) except a writer's: it takes a
+transaction-level advisory lock, for the same queue, and reads at READ COMMITTED, so that once
+the lock is its own it reads what the writer before it committed.
 """
 
 import contextlib
@@ -21,6 +24,9 @@ from sqlalchemy.orm import Session
 
 # Execution option of a connection whose transaction will write (see begin_write).
 WRITE_LOCK = "mirror_write_lock"
+# PostgreSQL: the advisory lock key every writer of a mirror database takes (any constant
+# works, as long as it is always the same one: it is scoped to the database).
+POSTGRESQL_WRITE_LOCK_KEY = 0x6D6972726F72
 SQLITE_CACHE_KIB = 64 * 1024
 SQLITE_MMAP_BYTES = 2 * 1024 * 1024 * 1024
 # A checkpoint after an import waits this long for readers of older snapshots to finish;
@@ -29,7 +35,10 @@ CHECKPOINT_WAIT_MS = 2000
 
 
 def configure_engine(engine: Engine, lock_timeout: int) -> None:
-    """SQLite only: tune each connection, and begin every transaction the mirror's way."""
+    """Tune each SQLite connection, and begin every transaction the mirror's way."""
+    if engine.dialect.name == "postgresql":
+        engine.update_execution_options(isolation_level="REPEATABLE READ")
+        event.listen(engine, "begin", partial(_begin_postgresql, lock_timeout))
     if engine.dialect.name != "sqlite":
         return
     event.listen(engine, "connect", partial(_tune_sqlite, lock_timeout))
@@ -58,10 +67,23 @@ def _begin(connection: sa.Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def _begin_postgresql(lock_timeout: int, connection: sa.Connection) -> None:
+    """A writer waits up to `lock_timeout` seconds for the write lock, held until it ends."""
+    if not connection.get_execution_options().get(WRITE_LOCK):
+        return
+    # SET LOCAL lasts as long as the transaction; 0 would mean "wait forever" to PostgreSQL.
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {max(lock_timeout * 1000, 1)}")
+    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({POSTGRESQL_WRITE_LOCK_KEY})")
+
+
 def begin_write(session: Session) -> None:
     """End the session's read transaction; begin one that holds the write lock until commit."""
     end_snapshot(session)
-    session.connection(execution_options={WRITE_LOCK: True})
+    options = {WRITE_LOCK: True}
+    if session.get_bind().dialect.name == "postgresql":
+        # A snapshot taken before the lock was granted would miss the last writer's commit.
+        options["isolation_level"] = "READ COMMITTED"
+    session.connection(execution_options=options)
 
 
 def end_snapshot(session: Session) -> None:
@@ -72,7 +94,8 @@ def end_snapshot(session: Session) -> None:
 
 def begin_snapshot(session: Session) -> None:
     """Make the session's next transaction read one snapshot throughout, on any backend."""
-    # Every SQLite transaction already does (see _begin); PostgreSQL's READ COMMITTED does not.
+    # Every SQLite transaction already does (see _begin), and so does every PostgreSQL one but a
+    # writer's (see configure_engine); this says so where a command relies on it.
     if session.get_bind().dialect.name == "postgresql":
         session.commit()
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
@@ -120,10 +143,10 @@ def is_database_failure(exc: BaseException) -> bool:
     )
 
 
-# What to do, by words of SQLite's message; the first match wins.
+# What to do, by words of SQLite's (or PostgreSQL's) message; the first match wins.
 ADVICE = (
     (
-        ("locked", "busy"),
+        ("locked", "busy", "lock timeout"),
         "another import, sync or repair holds its write lock (waited {timeout} s, "
         "MIRROR_DB_LOCK_TIMEOUT): run the command again once it has finished",
     ),

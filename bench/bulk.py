@@ -7,7 +7,8 @@ pair_key index (as fast as a VALUES join on (node_normalized_id, version) at 1,0
 at 5,000), with the response built by orjson from the stored serialized versions. Both mirrors
 and both sides are measured interleaved, call by call, so load drift hits them alike. Every
 response is checked: status 200, one result per pair in request order, the expected successes,
-and the same results as the floor's.
+and the same results as the floor's. With --database-url the mirrors are PostgreSQL databases
+and the floor is psycopg with the same one query (`pair_key = ANY(%s)`) and orjson.
 """
 
 import argparse
@@ -18,19 +19,16 @@ import pstats
 import random
 import shlex
 import shutil
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import orjson
 
-from app import create_app
-from bench.mirror import build_mirror
-from bench.pairs import BulkRequest, check_answer, floor_answer, make_request
+from bench import postgres
+from bench.mirror import MirrorUnderTest, build_mirror, open_mirror
+from bench.pairs import BulkRequest, check_answer, make_request
 from bench.report import (
     evaluate_targets,
     print_batches,
@@ -39,9 +37,7 @@ from bench.report import (
     print_verdicts,
     scale_rows,
 )
-from extensions import db
 
-BULK_PATH = "/bulk/nodes/versions"
 WARM_UP_CALLS = 3
 
 
@@ -90,6 +86,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-scale", action="store_true", help="skip the large mirror")
     parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="a PostgreSQL server (postgresql://user@host/db): each mirror gets a database "
+        "there, mirror_<nodes>x<versions>_<folder>, and the floor uses psycopg (default: "
+        "SQLite files); without --workdir they are dropped at the end",
+    )
+    parser.add_argument(
         "--workdir", help="where dumps and databases go (default: a temporary folder, removed)"
     )
     parser.add_argument(
@@ -131,36 +134,6 @@ def timings(seconds: list[float]) -> dict:
     ordered = sorted(seconds)
     p90 = ordered[max(0, -(-len(ordered) * 9 // 10) - 1)]
     return {"median": round(statistics.median(ordered) * 1000, 3), "p90": round(p90 * 1000, 3)}
-
-
-@dataclass
-class MirrorUnderTest:
-    """One built mirror, with the app and the floor each ready to answer a request body."""
-
-    nodes: int
-    post: Callable[[bytes], tuple[int, bytes]]
-    floor: Callable[[bytes], bytes]
-    close: Callable[[], None]
-
-
-def open_mirror(db_path: str, nodes: int, max_pairs: int) -> MirrorUnderTest:
-    """The app (through Flask's test client) and the floor (plain sqlite3) on one database."""
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "BULK_MAX_ITEMS": max_pairs}
-    )
-    client = app.test_client()
-    connection = sqlite3.connect(db_path)
-
-    def post(body: bytes) -> tuple[int, bytes]:
-        response = client.post(BULK_PATH, data=body, content_type="application/json")
-        return response.status_code, response.get_data()
-
-    def close() -> None:
-        connection.close()
-        with app.app_context():
-            db.engine.dispose()
-
-    return MirrorUnderTest(nodes, post, lambda body: floor_answer(connection, body), close)
 
 
 def measure_size(mirrors: list[MirrorUnderTest], requests: list[list[BulkRequest]]) -> list[dict]:
@@ -225,7 +198,7 @@ def measure(args: argparse.Namespace, mirrors: list[dict]) -> None:
     opened: list[MirrorUnderTest] = []
     try:
         for mirror in mirrors:
-            opened.append(open_mirror(mirror["build"]["db_path"], mirror["nodes"], max(args.sizes)))
+            opened.append(open_mirror(mirror["build"], mirror["nodes"], max(args.sizes)))
         rng = random.Random(args.seed)
         for size in args.sizes:
             requests = [
@@ -276,7 +249,12 @@ def main(argv: list[str] | None = None) -> dict:
                 "versions_per_node": args.versions_per_node,
                 "versions": versions,
                 "build": build_mirror(
-                    workdir, nodes, args.versions_per_node, nodes_per_import, args.reuse
+                    workdir,
+                    nodes,
+                    args.versions_per_node,
+                    nodes_per_import,
+                    args.reuse,
+                    args.database_url,
                 ),
                 "batches": [],
                 "profile": None,
@@ -290,6 +268,8 @@ def main(argv: list[str] | None = None) -> dict:
     finally:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
+            for mirror in results["mirrors"] if args.database_url else ():
+                postgres.drop_database(args.database_url, mirror["build"]["db_path"])
     for mirror in results["mirrors"]:
         print_batches(mirror)
     base = results["mirrors"][0]

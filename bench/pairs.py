@@ -1,7 +1,8 @@
-"""Bulk requests of generated pairs, the plain-sqlite3 floor's answer, and checking answers."""
+"""Bulk requests of generated pairs, the floor's answer (plain driver + orjson), and checking."""
 
 import random
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
@@ -49,22 +50,31 @@ def make_request(
     return BulkRequest(body, pairs, hits)
 
 
-def floor_answer(connection: sqlite3.Connection, body: bytes) -> bytes:
-    """The bulk response with plain sqlite3 and orjson: about the least work the answer takes."""
+def sqlite_fetch(connection: sqlite3.Connection) -> Callable[[list[str]], dict[str, str]]:
+    """The floor's look-up on SQLite: plain sqlite3, IN lists on the unique pair_key index."""
+
+    def fetch(unique: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for start in range(0, len(unique), FLOOR_KEYS_PER_QUERY):
+            chunk = unique[start : start + FLOOR_KEYS_PER_QUERY]
+            placeholders = ",".join("?" * len(chunk))
+            found.update(
+                connection.execute(
+                    "SELECT pair_key, serialized FROM node_versions "
+                    f"WHERE pair_key IN ({placeholders})",
+                    chunk,
+                )
+            )
+        return found
+
+    return fetch
+
+
+def floor_answer(fetch: Callable[[list[str]], dict[str, str]], body: bytes) -> bytes:
+    """The bulk response from the database driver and orjson: about the least work it takes."""
     pairs = [(item["node_id"], item["version"]) for item in orjson.loads(body)["node_versions"]]
     keys = [f"{node.lower()}/{version}" for node, version in pairs]
-    unique = list(dict.fromkeys(keys))
-    found: dict[str, str] = {}
-    for start in range(0, len(unique), FLOOR_KEYS_PER_QUERY):
-        chunk = unique[start : start + FLOOR_KEYS_PER_QUERY]
-        placeholders = ",".join("?" * len(chunk))
-        found.update(
-            connection.execute(
-                "SELECT pair_key, serialized FROM node_versions "
-                f"WHERE pair_key IN ({placeholders})",
-                chunk,
-            )
-        )
+    found = fetch(list(dict.fromkeys(keys)))
     results = []
     for (node, version), key in zip(pairs, keys, strict=True):
         identifier = {"node_id": node, "version": version}

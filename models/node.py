@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import db
-from models.columns import status_enum, utcnow
+from models.columns import ordered_string, status_enum, utcnow
 from models.statuses import NodeStatus
 
 
@@ -17,7 +17,7 @@ class Node(db.Model):
     __tablename__ = "nodes"
 
     # Upstream ids are unique case-insensitively; look-ups go through the lower-cased form.
-    normalized_id: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    normalized_id: Mapped[str] = mapped_column(ordered_string(100), primary_key=True)
     # The id as published, which responses carry.
     id: Mapped[str] = mapped_column(sa.String(100), unique=True)
     name: Mapped[str | None] = mapped_column(sa.Text)
@@ -36,7 +36,7 @@ class Node(db.Model):
     status: Mapped[NodeStatus] = mapped_column(status_enum(NodeStatus), index=True)
     status_detail: Mapped[str | None] = mapped_column(sa.Text)
     publisher_id: Mapped[str | None] = mapped_column(
-        sa.ForeignKey("publishers.id", ondelete="SET NULL"), index=True
+        ordered_string(100), sa.ForeignKey("publishers.id", ondelete="SET NULL"), index=True
     )
     supported_os: Mapped[list[str] | None] = mapped_column(sa.JSON)
     supported_accelerators: Mapped[list[str] | None] = mapped_column(sa.JSON)

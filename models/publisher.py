@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import db
-from models.columns import status_enum
+from models.columns import ordered_string, status_enum
 from models.statuses import PublisherStatus
 
 
@@ -16,7 +16,7 @@ class Publisher(db.Model):
 
     __tablename__ = "publishers"
 
-    id: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    id: Mapped[str] = mapped_column(ordered_string(100), primary_key=True)
     name: Mapped[str | None] = mapped_column(sa.Text)
     description: Mapped[str | None] = mapped_column(sa.Text)
     website: Mapped[str | None] = mapped_column(sa.Text)

@@ -1,13 +1,14 @@
-"""A mirror app for tests on its own SQLite file and archive directory, and its import command."""
+"""A mirror app for tests on its own database and archive directory, and its import command."""
 
 from collections.abc import Iterable
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from flask import Flask
 
 from app import create_app
 from extensions import db
+from tests.databases import fresh_database
 
 # What the import command says when it refuses, and when it changed nothing.
 REFUSED = "Import refused; the mirror is unchanged:"
@@ -21,23 +22,21 @@ NODE_ID_RULE = (
 
 @contextmanager
 def mirror_app(folder: Path, **settings):
-    """A mirror app on its own SQLite file and archive directory inside `folder`, disposed after.
+    """A mirror app on its own database (tests.databases) and archive directory inside `folder`,
+    disposed after.
 
-    `settings` are app config keys (BULK_MAX_ITEMS=10, PUBLIC_BASE_URL=...) over the test ones.
+    `settings` are app config keys (BULK_MAX_ITEMS=10, PUBLIC_BASE_URL=...) over the test ones;
+    given SQLALCHEMY_DATABASE_URI, no database is made.
     """
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'mirror.db'}",
-            "ARCHIVE_DIR": str(folder / "archives"),
-            **settings,
-        }
-    )
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.engine.dispose()
+    with ExitStack() as stack:
+        if "SQLALCHEMY_DATABASE_URI" not in settings:
+            settings["SQLALCHEMY_DATABASE_URI"] = stack.enter_context(fresh_database(folder))
+        app = create_app({"TESTING": True, "ARCHIVE_DIR": str(folder / "archives"), **settings})
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.engine.dispose()
 
 
 def database_path(app) -> Path:

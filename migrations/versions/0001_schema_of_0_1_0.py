@@ -23,6 +23,14 @@ def status(*values: str, name: str) -> sa.Enum:
     return sa.Enum(*values, name=name, native_enum=False, length=40)
 
 
+def ordered(length: int) -> sa.String:
+    """An id or version listings order by; on PostgreSQL in code-point order, as on SQLite.
+
+    0.1.0 ran on SQLite only, where this is the plain VARCHAR it made.
+    """
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
 def upgrade() -> None:
     """Create the four tables of 0.1.0 and their indexes."""
     create_import_records()
@@ -59,7 +67,7 @@ def create_publishers() -> None:
     """Publishers, keyed by their upstream id."""
     op.create_table(
         "publishers",
-        sa.Column("id", sa.String(length=100), nullable=False),
+        sa.Column("id", ordered(100), nullable=False),
         sa.Column("name", sa.Text(), nullable=True),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("website", sa.Text(), nullable=True),
@@ -81,7 +89,7 @@ def create_nodes() -> None:
     """Node packs, keyed by their lower-cased id."""
     op.create_table(
         "nodes",
-        sa.Column("normalized_id", sa.String(length=100), nullable=False),
+        sa.Column("normalized_id", ordered(100), nullable=False),
         sa.Column("id", sa.String(length=100), nullable=False),
         sa.Column("name", sa.Text(), nullable=True),
         sa.Column("description", sa.Text(), nullable=True),
@@ -102,7 +110,7 @@ def create_nodes() -> None:
             nullable=False,
         ),
         sa.Column("status_detail", sa.Text(), nullable=True),
-        sa.Column("publisher_id", sa.String(length=100), nullable=True),
+        sa.Column("publisher_id", ordered(100), nullable=True),
         sa.Column("supported_os", sa.JSON(), nullable=True),
         sa.Column("supported_accelerators", sa.JSON(), nullable=True),
         sa.Column("supported_comfyui_version", sa.Text(), nullable=True),
@@ -140,9 +148,9 @@ def create_node_versions() -> None:
     op.create_table(
         "node_versions",
         sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("node_normalized_id", sa.String(length=100), nullable=False),
+        sa.Column("node_normalized_id", ordered(100), nullable=False),
         sa.Column("node_id", sa.String(length=100), nullable=False),
-        sa.Column("version", sa.String(length=255), nullable=False),
+        sa.Column("version", ordered(255), nullable=False),
         sa.Column("pair_key", sa.String(length=360), nullable=False),
         sa.Column("changelog", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=True),

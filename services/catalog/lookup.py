@@ -21,6 +21,10 @@ _SQLITE_BY_KEYS = sa.text(
     "SELECT pair_key, serialized FROM node_versions "
     "WHERE pair_key IN (SELECT value FROM json_each(:keys))"
 ).columns(_columns.pair_key, _columns.serialized)
+# PostgreSQL: the same idea, natively: all keys travel as one text[] parameter.
+_POSTGRESQL_BY_KEYS = sa.text(
+    "SELECT pair_key, serialized FROM node_versions WHERE pair_key = ANY(:keys)"
+).columns(_columns.pair_key, _columns.serialized)
 
 
 def classify_pair(node_id: str, version: str) -> str | None:
@@ -45,6 +49,10 @@ def find_serialized_versions(session: Session, keys: Sequence[str]) -> dict[str,
         return dict(
             connection.execute(_SQLITE_BY_KEYS, {"keys": orjson.dumps(keys).decode()}).all()
         )
+    if connection.dialect.name == "postgresql":
+        # PostgreSQL text cannot hold NUL, so no stored key has one; it would refuse the array.
+        stored = [key for key in keys if "\x00" not in key]
+        return dict(connection.execute(_POSTGRESQL_BY_KEYS, {"keys": stored}).all())
     return find_serialized_versions_portably(session, keys)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from models import Node, NodeStatus, NodeVersion, NodeVersionStatus, Publisher, pair_key
 from schemas.node import NodeSchema, PublisherSchema
+from services.catalog.casefold import ascii_lower, fold_ascii
 from services.catalog.lookup import find_serialized_versions
 from services.catalog.semver import precedence_key
 
@@ -65,15 +66,15 @@ class NodeFilters:
 
 
 def _contains(column, text: str):
-    """Case-insensitive substring match; % and _ in `text` are matched literally."""
-    return sa.func.lower(column).contains(text.lower(), autoescape=True)
+    """Case-insensitive (A-Z) substring match; % and _ in `text` are matched literally."""
+    return ascii_lower(column).contains(fold_ascii(text), autoescape=True)
 
 
 def _declares(column, value: str):
     """A JSON list column holds `value` (any case), or declares nothing and so restricts nothing."""
-    as_text = sa.func.lower(sa.cast(column, sa.Text))
+    as_text = ascii_lower(sa.cast(column, sa.Text))
     # JSON columns hold json.dumps text, so an element appears in it exactly as dumped here.
-    element = json.dumps(value.lower())
+    element = json.dumps(fold_ascii(value))
     return sa.or_(
         column.is_(None),
         as_text.in_(("null", "[]")),

@@ -141,7 +141,9 @@ class _Writes:
         if self.node_updates:
             session.execute(sa.update(Node), self.node_updates)
         if self.version_inserts:
-            session.execute(sa.insert(NodeVersion), self.version_inserts)
+            # Core, not the ORM: the ORM leaves None values out, splitting the batch into one
+            # executemany per run of rows that hold None in the same columns.
+            session.execute(sa.insert(NodeVersion.__table__), _one_key_set(self.version_inserts))
         if self.version_updates:
             session.execute(sa.update(NodeVersion), self.version_updates)
 
@@ -195,6 +197,15 @@ def _diff_versions(
             summary.versions.updated += 1
             changed = True
     return statuses, changed
+
+
+def _one_key_set(records: list[dict]) -> list[dict]:
+    """Records padded to one set of keys (None where absent): one executemany takes them all.
+
+    For versions only, whose columns have no defaults for an absent key to mean.
+    """
+    keys = set().union(*records)
+    return [dict.fromkeys(keys) | record for record in records]
 
 
 def latest_version(statuses: dict[str, Any]) -> str | None:

@@ -1,6 +1,9 @@
 """The bulk benchmark still runs end to end on a tiny mirror, so it cannot rot unnoticed."""
 
+import pytest
+
 from bench import bulk
+from tests.databases import POSTGRESQL, backend, postgres_url
 
 TINY_RUN = ("--nodes", "20", "--versions-per-node", "3", "--sizes", "1,5", "--repeat", "2")
 
@@ -31,3 +34,15 @@ def test_bulk_benchmark_compares_two_mirror_sizes_and_writes_json(tmp_path):
     assert [row["pairs"] for row in results["scale"]] == [1, 5]
     assert [target["limit"] for target in results["targets"]] == [1.5, 1.3]
     assert out.read_bytes().startswith(b"{")
+
+
+@pytest.mark.skipif(backend() != POSTGRESQL, reason="runs with --database=postgresql")
+def test_bulk_benchmark_runs_on_postgresql_against_its_psycopg_floor():
+    results = bulk.main([*TINY_RUN, "--skip-scale", "--database-url", postgres_url()])
+
+    [mirror] = results["mirrors"]
+    assert mirror["build"]["db_url"].startswith("postgresql+psycopg://")
+    assert mirror["versions"] == 60
+    for batch in mirror["batches"]:
+        assert batch["checked_responses"] == bulk.WARM_UP_CALLS + 2
+        assert batch["floor_ms"]["median"] > 0

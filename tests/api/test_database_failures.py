@@ -1,20 +1,26 @@
 """A failing database ends every `flask mirror` command in one line, and nothing half-written."""
 
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import event
 
 from app import create_app
+from database import POSTGRESQL_WRITE_LOCK_KEY
 from extensions import db
 from tests.bundles import mirror_app, mirror_state, table_contents, write_bundle
+from tests.databases import POSTGRESQL, backend
 from tests.dumps import dump, node, version, write
 from tests.serving import flask
 
 FIRST = dump(node("pack-one", version("1.0.0")), node("pack-two", version("0.1.0")))
 # Enough rows that the database must grow by many pages to hold them.
 LARGE = dump(*(node(f"pack-{index:04d}", version("1.0.0"), name="x" * 200) for index in range(400)))
+# Damaged, full and write-protected databases are made of SQLite files.
+ON_SQLITE_FILES = pytest.mark.sqlite_only("the failure is made on a SQLite file")
 NOT_A_DATABASE = b"This is not a SQLite database, whatever its name says.\n" * 200
 
 
@@ -45,6 +51,7 @@ def filled(app, runner, tmp_path):
     return app
 
 
+@ON_SQLITE_FILES
 @pytest.mark.parametrize("read_only", ["mode=ro", "immutable=1"])
 def test_a_read_only_database_refuses_an_import_in_one_line(filled, tmp_path, read_only):
     path = database_file(filled)
@@ -67,6 +74,7 @@ def test_a_read_only_database_refuses_an_import_in_one_line(filled, tmp_path, re
     assert table_contents(filled) == before
 
 
+@ON_SQLITE_FILES
 def test_a_full_disk_refuses_a_bundle_import_in_one_line_and_stores_nothing(filled, tmp_path):
     path = database_file(filled)
     before = mirror_state(filled)
@@ -87,28 +95,42 @@ def test_a_full_disk_refuses_a_bundle_import_in_one_line_and_stores_nothing(fill
     assert mirror_state(filled) == before
 
 
+@contextmanager
+def write_lock_held(app):
+    """Another writer holds the app's database's write lock: what it says of waiting in vain."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if backend() == POSTGRESQL:
+        holder = psycopg.connect(url.replace("+psycopg", ""))
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (POSTGRESQL_WRITE_LOCK_KEY,))
+        said = "failed: canceling statement due to lock timeout"
+    else:
+        holder = sqlite3.connect(database_file(app), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        said = f"the database {database_file(app)} failed: database is locked"
+    try:
+        yield said
+    finally:
+        holder.rollback()
+        holder.close()
+
+
 def test_a_locked_database_refuses_an_import_after_the_lock_timeout(tmp_path):
     with mirror_app(tmp_path / "mirror", DB_LOCK_TIMEOUT=1) as app:
-        path = database_file(app)
         assert invoke(app, "import", str(write(tmp_path / "first.json", FIRST))).exit_code == 0
         before = table_contents(app)
-        holder = sqlite3.connect(path, isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-        try:
+        with write_lock_held(app) as said:
             line = refusal(invoke(app, "import", str(write(tmp_path / "large.json", LARGE))))
             # Readers are never kept waiting by a writer.
             assert invoke(app, "status").exit_code == 0
             assert invoke(app, "export", str(tmp_path / "out.json")).exit_code == 0
-        finally:
-            holder.rollback()
-            holder.close()
-        assert f"the database {path} failed: database is locked" in line
+        assert said in line
         assert "waited 1 s, MIRROR_DB_LOCK_TIMEOUT" in line
         assert table_contents(app) == before
         # Once the other writer is gone, the same import goes through.
         assert invoke(app, "import", str(tmp_path / "large.json")).exit_code == 0
 
 
+@ON_SQLITE_FILES
 @pytest.mark.parametrize(
     "command",
     [
@@ -135,6 +157,7 @@ def test_every_command_refuses_a_file_that_is_not_a_database_in_one_line(filled,
     assert not (tmp_path / "out-bundle").exists()
 
 
+@ON_SQLITE_FILES
 @pytest.mark.e2e
 def test_the_flask_command_refuses_a_database_it_cannot_read_in_one_line(tmp_path):
     path = tmp_path / "mirror.db"
@@ -150,6 +173,7 @@ def test_the_flask_command_refuses_a_database_it_cannot_read_in_one_line(tmp_pat
     assert len(result.stderr.splitlines()) == 1
 
 
+@pytest.mark.sqlite_only("busy_timeout is SQLite's; PostgreSQL's lock_timeout is set per writer")
 def test_the_lock_timeout_setting_is_the_databases_busy_timeout(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
     monkeypatch.setenv("MIRROR_DB_LOCK_TIMEOUT", "7")

@@ -354,3 +354,26 @@ def test_changed_nodes_are_stamped_when_the_writing_ends_not_when_it_began(
         stamp = db.session.execute(sa.select(Node.changed_at)).scalar_one()
     assert len(handed_out) >= 2
     assert stamp == handed_out[-1]
+
+
+def test_an_import_inserts_every_new_version_in_one_batch(app, runner, tmp_path):
+    # Versions with and without optional fields, alternating, as upstream's data has them.
+    versions = [
+        version(f"1.0.{index}", **({"supported_os": ["linux"]} if index % 2 else {}))
+        for index in range(20)
+    ]
+    inserts = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO node_versions"):
+            inserts.append(len(parameters) if executemany else 1)
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        imported(runner, tmp_path, dump(node("pack-one", *versions), node("pack-two", *versions)))
+    finally:
+        with app.app_context():
+            sa.event.remove(db.engine, "before_cursor_execute", record)
+
+    assert inserts == [40]

@@ -1,6 +1,7 @@
 """The schema's revisions: models and migrations agree, new mirrors start current, old ones wait."""
 
 import shutil
+from contextlib import contextmanager
 
 import click
 import flask_migrate
@@ -19,11 +20,28 @@ from services.schema import (
 )
 from tests.assertions import assert_error
 from tests.bundles import table_contents
+from tests.databases import POSTGRESQL, backend, database_url, postgres_database
 from tests.dumps import catalogue_dump, dump, import_dump, node, version, write
 from tests.revisions import behind_message, make_it_0_1_0, migrate_from_nothing, schema_differences
 
-# The databases the migrations must build the models' schema on, by a URL in a test's folder.
-DATABASES = {"sqlite": lambda folder: f"sqlite:///{folder / 'migrated.db'}"}
+
+@contextmanager
+def sqlite_database(folder):
+    """A new SQLite file in a test's folder: its URL."""
+    yield f"sqlite:///{folder / 'migrated.db'}"
+
+
+@contextmanager
+def postgresql_database(folder):
+    """A new PostgreSQL database, on a run against PostgreSQL (where a server is known): its URL."""
+    if backend() != POSTGRESQL:
+        pytest.skip("PostgreSQL row: runs with --database=postgresql")
+    with postgres_database() as name:
+        yield database_url(name)
+
+
+# The databases the migrations must build the models' schema on.
+DATABASES = {"sqlite": sqlite_database, "postgresql": postgresql_database}
 
 
 @pytest.fixture
@@ -74,11 +92,13 @@ def nodes_and_revision(url: str) -> tuple[int, str | None]:
 
 @pytest.mark.parametrize("backend", sorted(DATABASES))
 def test_the_models_and_the_migrations_agree(backend, tmp_path, config):
-    url = DATABASES[backend](tmp_path)
-    app = create_app({**config, "SQLALCHEMY_DATABASE_URI": url})
-    migrate_from_nothing(app)
-    assert revision_of(app) == head_revision()
-    assert schema_differences(url, db.metadata) == []
+    with DATABASES[backend](tmp_path) as url:
+        app = create_app({**config, "SQLALCHEMY_DATABASE_URI": url})
+        migrate_from_nothing(app)
+        assert revision_of(app) == head_revision()
+        assert schema_differences(app.config["SQLALCHEMY_DATABASE_URI"], db.metadata) == []
+        with app.app_context():
+            db.engine.dispose()
 
 
 def test_an_empty_database_is_created_at_the_newest_revision(app):
@@ -171,6 +191,7 @@ def upgrade_with_later_migration(app, tmp_path, body: str) -> None:
             db.engine.dispose()
 
 
+@pytest.mark.sqlite_only("only SQLite alters a table by copying it")
 def test_a_migration_that_copies_a_table_keeps_every_row(app, runner, tmp_path):
     assert import_dump(runner, tmp_path, catalogue_dump()).exit_code == 0
     before = table_contents(app)
@@ -179,6 +200,7 @@ def test_a_migration_that_copies_a_table_keeps_every_row(app, runner, tmp_path):
     assert table_contents(app) == before
 
 
+@pytest.mark.sqlite_only("only SQLite runs migrations with foreign keys off")
 def test_a_migration_that_leaves_dangling_references_fails_and_is_undone(app, runner, tmp_path):
     assert import_dump(runner, tmp_path, catalogue_dump()).exit_code == 0
     before = table_contents(app)

@@ -191,6 +191,14 @@ def test_search_matches_id_name_description_or_author_in_any_case(catalogue_clie
     ]
 
 
+@pytest.mark.parametrize(("term", "found"), [("ÜBER-PACK", ["uber"]), ("über-pack", [])])
+def test_search_folds_only_ascii_letters_on_every_backend(app, runner, tmp_path, term, found):
+    # SQLite's lower() folds A-Z only; PostgreSQL is held to the same rule, so both answer alike.
+    assert import_dump(runner, tmp_path, dump(node("uber", name="Über-Pack"))).exit_code == 0
+    client = app.test_client()
+    assert node_ids(get_json(client, f"/nodes/search?search={quote(term)}")) == found
+
+
 def test_search_treats_wildcards_literally(catalogue_client):
     assert (
         get_json(catalogue_client, "/nodes/search?search=%25")["total"] == 1

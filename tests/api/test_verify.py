@@ -23,6 +23,7 @@ from tests.bundles import (
     upstream_version,
     write_bundle,
 )
+from tests.databases import POSTGRESQL, backend
 from tests.dumps import dump, node
 from tests.mirrors import database_path
 
@@ -343,6 +344,9 @@ def test_a_status_changed_by_sql_is_reported_on_the_version_and_its_node(app, im
 
 def insert_version_of_a_missing_node(app) -> None:
     """A version row whose node does not exist, written with foreign keys off."""
+    if backend() == POSTGRESQL:
+        insert_version_of_a_missing_node_into_postgresql(app)
+        return
     path = database_path(app)
     with app.app_context():
         db.engine.dispose()
@@ -356,6 +360,18 @@ def insert_version_of_a_missing_node(app) -> None:
     )
     connection.commit()
     connection.close()
+
+
+def insert_version_of_a_missing_node_into_postgresql(app) -> None:
+    """The same row on PostgreSQL, written with its foreign-key triggers off (as a restore may)."""
+    with app.app_context(), db.engine.begin() as connection:
+        connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        connection.exec_driver_sql(
+            "INSERT INTO node_versions (id, node_normalized_id, node_id, version, pair_key, "
+            "changelog, dependencies, deprecated, status, status_reason, serialized) VALUES "
+            "('00000000-0000-4000-8000-000000000001', 'ghost', 'ghost', '1.0.0', "
+            "'ghost/1.0.0', '', '[]', false, 'NodeVersionStatusActive', '', '{}')"
+        )
 
 
 def test_a_foreign_key_violation_is_reported(app, imported):

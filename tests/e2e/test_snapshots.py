@@ -172,6 +172,7 @@ def test_answers_and_exports_never_mix_two_imports(app, client, runner, tmp_path
     assert exports > 0
 
 
+@pytest.mark.sqlite_only("the WAL file is SQLite's")
 def test_the_wal_file_is_small_after_a_large_import(app, runner, tmp_path):
     large = dump(
         *(

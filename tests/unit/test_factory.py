@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from app import create_app
+from config import sqlalchemy_url
 from extensions import db
 
 
@@ -33,6 +34,26 @@ def test_default_database_is_a_sqlite_file_in_the_instance_folder(monkeypatch, t
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": None})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance / 'mirror.db'}"
     assert (instance / "mirror.db").exists()
+
+
+@pytest.mark.parametrize(
+    "written,used",
+    [
+        ("postgres://user@host/db", "postgresql+psycopg://user@host/db"),
+        (
+            "postgresql://user:pw@host:5433/db?sslmode=require",
+            "postgresql+psycopg://user:pw@host:5433/db?sslmode=require",
+        ),
+        ("postgresql+psycopg://user@host/db", "postgresql+psycopg://user@host/db"),
+        ("sqlite:///mirror.db", "sqlite:///mirror.db"),
+    ],
+)
+def test_database_url_is_used_as_hosting_platforms_write_it(written, used):
+    assert sqlalchemy_url(written) == used
+
+
+def test_a_postgres_database_url_selects_psycopg_3():
+    assert sa.make_url(sqlalchemy_url("postgres://user@host/db")).get_dialect().driver == "psycopg"
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,11 @@ from services.integrity.verify import VerifyReport, check_database
 
 
 def test_the_integrity_check_is_skipped_and_named_on_other_backends():
-    postgres = SimpleNamespace(dialect=SimpleNamespace(name="postgresql"))
-    session = SimpleNamespace(get_bind=lambda: postgres)
+    mysql = SimpleNamespace(dialect=SimpleNamespace(name="mysql"))
+    session = SimpleNamespace(get_bind=lambda: mysql)
     report = VerifyReport()
 
     check_database(session, report)
 
     assert report.ok
-    assert report.integrity == "skipped (no integrity check for postgresql)"
+    assert report.integrity == "skipped (no integrity check for mysql)"
