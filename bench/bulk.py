@@ -27,6 +27,7 @@ import time
 import orjson
 
 from bench import postgres
+from bench.bulk_options import WARM_UP_CALLS, parse_args
 from bench.mirror import MirrorUnderTest, build_mirror, open_mirror
 from bench.pairs import BulkRequest, check_answer, make_request
 from bench.report import (
@@ -37,96 +38,6 @@ from bench.report import (
     print_verdicts,
     scale_rows,
 )
-
-WARM_UP_CALLS = 3
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """The command line."""
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.bulk",
-        description="Time POST /bulk/nodes/versions in-process on a generated mirror, beside a "
-        "plain-sqlite3 + orjson floor, then again on a larger mirror.",
-    )
-    parser.add_argument(
-        "--nodes", type=int, default=5000, help="nodes in the base mirror (%(default)s)"
-    )
-    parser.add_argument(
-        "--versions-per-node",
-        type=int,
-        default=20,
-        help="versions of each node, both mirrors (%(default)s)",
-    )
-    parser.add_argument(
-        "--sizes",
-        default="1,30,300,1000,5000",
-        help="comma-separated batch sizes in pairs (%(default)s)",
-    )
-    parser.add_argument(
-        "--repeat",
-        type=int,
-        default=30,
-        help=f"timed calls per batch size (after {WARM_UP_CALLS} "
-        "warm-up calls), each with a different random request (%(default)s)",
-    )
-    parser.add_argument(
-        "--hit-ratio",
-        type=float,
-        default=0.8,
-        help="share of pairs that exist in the mirror (%(default)s)",
-    )
-    parser.add_argument(
-        "--scale-nodes", type=int, default=50_000, help="nodes in the large mirror (%(default)s)"
-    )
-    parser.add_argument(
-        "--scale-nodes-per-import",
-        type=int,
-        help="split the large mirror into dump files of this many nodes, one import_dumps call "
-        "each (default: one dump, one import, as a user loading a full dump)",
-    )
-    parser.add_argument("--skip-scale", action="store_true", help="skip the large mirror")
-    parser.add_argument(
-        "--database-url",
-        metavar="URL",
-        help="a PostgreSQL server (postgresql://user@host/db): each mirror gets a database "
-        "there, mirror_<nodes>x<versions>_<folder>, and the floor uses psycopg (default: "
-        "SQLite files); without --workdir they are dropped at the end",
-    )
-    parser.add_argument(
-        "--workdir", help="where dumps and databases go (default: a temporary folder, removed)"
-    )
-    parser.add_argument(
-        "--reuse",
-        action="store_true",
-        help="reuse mirror databases an earlier run left in --workdir instead of rebuilding",
-    )
-    parser.add_argument(
-        "--seed", type=int, default=2026, help="seed of the request generator (%(default)s)"
-    )
-    parser.add_argument(
-        "--profile",
-        type=int,
-        metavar="PAIRS",
-        help="also cProfile the app on the base mirror at this batch size and print the top",
-    )
-    parser.add_argument("--json", metavar="OUT", help="write the figures to this JSON file")
-    parser.add_argument(
-        "--strict", action="store_true", help="exit with status 1 when a target is missed"
-    )
-    args = parser.parse_args(argv)
-    try:
-        args.sizes = [int(size) for size in args.sizes.split(",")]
-    except ValueError:
-        parser.error(f"--sizes: expected comma-separated whole numbers, got {args.sizes!r}")
-    if not args.sizes or min(args.sizes) < 1:
-        parser.error("--sizes: every batch size must be 1 or more")
-    if not 0 <= args.hit_ratio <= 1:
-        parser.error("--hit-ratio: must be between 0 and 1")
-    if min(args.nodes, args.versions_per_node, args.repeat, args.scale_nodes) < 1:
-        parser.error("--nodes, --versions-per-node, --repeat and --scale-nodes must be 1 or more")
-    if args.reuse and not args.workdir:
-        parser.error("--reuse needs --workdir")
-    return args
 
 
 def timings(seconds: list[float]) -> dict:
@@ -237,30 +148,8 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"$ {results['command']}", flush=True)
     workdir = args.workdir or tempfile.mkdtemp(prefix="bench-bulk-")
     os.makedirs(workdir, exist_ok=True)
-    plan = [(args.nodes, args.nodes)]
-    if not args.skip_scale:
-        plan.append((args.scale_nodes, args.scale_nodes_per_import or args.scale_nodes))
     try:
-        for nodes, nodes_per_import in plan:
-            versions = nodes * args.versions_per_node
-            print(f"\nBuilding a mirror of {versions:,} versions ...", flush=True)
-            mirror = {
-                "nodes": nodes,
-                "versions_per_node": args.versions_per_node,
-                "versions": versions,
-                "build": build_mirror(
-                    workdir,
-                    nodes,
-                    args.versions_per_node,
-                    nodes_per_import,
-                    args.reuse,
-                    args.database_url,
-                ),
-                "batches": [],
-                "profile": None,
-            }
-            results["mirrors"].append(mirror)
-            print_build(mirror)
+        build_mirrors(args, workdir, results["mirrors"])
         results["load_before"] = load_note()
         print("\nMeasuring (mirrors and sides interleaved call by call) ...", flush=True)
         measure(args, results["mirrors"])
@@ -270,6 +159,35 @@ def main(argv: list[str] | None = None) -> dict:
             shutil.rmtree(workdir, ignore_errors=True)
             for mirror in results["mirrors"] if args.database_url else ():
                 postgres.drop_database(args.database_url, mirror["build"]["db_path"])
+    report(args, results)
+    return results
+
+
+def build_mirrors(args: argparse.Namespace, workdir: str, mirrors: list[dict]) -> None:
+    """Build (or reuse) the base mirror and, unless skipped, the large one; print each."""
+    plan = [(args.nodes, args.nodes)]
+    if not args.skip_scale:
+        plan.append((args.scale_nodes, args.scale_nodes_per_import or args.scale_nodes))
+    for nodes, nodes_per_import in plan:
+        versions = nodes * args.versions_per_node
+        print(f"\nBuilding a mirror of {versions:,} versions ...", flush=True)
+        build = build_mirror(
+            workdir, nodes, args.versions_per_node, nodes_per_import, args.reuse, args.database_url
+        )
+        mirror = {
+            "nodes": nodes,
+            "versions_per_node": args.versions_per_node,
+            "versions": versions,
+            "build": build,
+            "batches": [],
+            "profile": None,
+        }
+        mirrors.append(mirror)
+        print_build(mirror)
+
+
+def report(args: argparse.Namespace, results: dict) -> None:
+    """Print the tables and verdicts; write --json; exit 1 under --strict when a target fails."""
     for mirror in results["mirrors"]:
         print_batches(mirror)
     base = results["mirrors"][0]
@@ -285,7 +203,6 @@ def main(argv: list[str] | None = None) -> dict:
             handle.write(orjson.dumps(results, option=orjson.OPT_INDENT_2))
     if args.strict and not results["passed"]:
         raise SystemExit(1)
-    return results
 
 
 if __name__ == "__main__":

@@ -1,40 +1,19 @@
-"""Writing validated dumps into the mirror's tables: upserts, --replace removals, derived data."""
+"""Writing validated dumps into the mirror's tables: upserts and --replace removals."""
 
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import Node, NodeVersion, NodeVersionStatus, Publisher, pair_key
+from models import Node, NodeVersion, Publisher, pair_key
 from models.columns import utcnow
-from schemas.node_version import NodeVersionSchema
-from services.archive_urls import marked_archive_url
-from services.catalog.semver import precedence_key
 from services.chunks import chunks
 from services.dumps.reader import DumpRejected
 from services.dumps.validation import IncomingMirror, IncomingNode, stable_version_id
+from services.imports.derived import latest_version, serialize_version, stamp_changed_nodes
 from services.imports.summary import ImportSummary
 from services.progress import Step
-
-# The statuses a node's "latest" version is chosen among.
-LATEST_STATUSES = frozenset({NodeVersionStatus.ACTIVE})
-
-_version_schema = NodeVersionSchema()
-
-
-def serialize_version(record: dict[str, Any]) -> str:
-    """The version as the API sends it, made once here and stored (see NodeVersion.serialized).
-
-    A version whose archive the mirror holds is sent with the mirror's own download URL.
-    """
-    if record.get("archive_sha256"):
-        record = {
-            **record,
-            "download_url": marked_archive_url(record["node_id"], record["version"]),
-        }
-    return orjson.dumps(_version_schema.dump(record)).decode()
 
 
 def _rows(session: Session, table: sa.Table, column: sa.Column, keys: list) -> list[dict]:
@@ -101,21 +80,6 @@ def apply_incoming(
     stamp_changed_nodes(session, writes.changed_nodes())
     session.flush()
     return summary
-
-
-def stamp_changed_nodes(session: Session, keys: list[str]) -> None:
-    """Mark the nodes with these normalized ids changed now, for `timestamp` filters to see.
-
-    An import stamps them just before it commits: readers see the changes only at the commit,
-    so a stamp from when the writing began could be earlier than a sync that started meanwhile,
-    which would then miss them for good.
-    """
-    table = Node.__table__
-    stamp = utcnow()
-    for chunk in chunks(keys):
-        session.execute(
-            table.update().where(table.c.normalized_id.in_(chunk)).values(changed_at=stamp)
-        )
 
 
 @dataclass
@@ -206,12 +170,6 @@ def _one_key_set(records: list[dict]) -> list[dict]:
     """
     keys = set().union(*records)
     return [dict.fromkeys(keys) | record for record in records]
-
-
-def latest_version(statuses: dict[str, Any]) -> str | None:
-    """The highest-precedence version among those whose status counts for "latest"."""
-    candidates = [version for version, status in statuses.items() if status in LATEST_STATUSES]
-    return max(candidates, key=precedence_key) if candidates else None
 
 
 def _write_publishers(session: Session, incoming: IncomingMirror, summary: ImportSummary) -> None:

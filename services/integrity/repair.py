@@ -13,7 +13,7 @@ from services.archives import ArchiveStore, StagedArchive
 from services.bundles.reader import open_bundle
 from services.chunks import chunks
 from services.dumps.reader import DEFAULT_LIMITS, DumpLimits
-from services.imports.writer import latest_version, serialize_version, stamp_changed_nodes
+from services.imports.derived import latest_version, serialize_version, stamp_changed_nodes
 from services.integrity.verify import (
     ARCHIVE_RECORDS,
     CORRUPT,

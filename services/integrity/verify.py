@@ -15,7 +15,7 @@ from models import Node, NodeVersion
 from services.archives import LOCK_FILE, STAGING_PREFIX, ArchiveStore
 from services.chunks import KEYS_PER_STATEMENT, chunks
 from services.digests import file_digest
-from services.imports.writer import latest_version, serialize_version
+from services.imports.derived import latest_version, serialize_version
 from services.integrity.references import dangling_references
 from services.progress import Progress
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+import services.imports.derived
 import services.imports.writer
 from extensions import db
 from models import ImportRecord, Node, NodeVersion, Publisher
@@ -348,6 +349,7 @@ def test_changed_nodes_are_stamped_when_the_writing_ends_not_when_it_began(
         return handed_out[-1]
 
     monkeypatch.setattr(services.imports.writer, "utcnow", ticking)
+    monkeypatch.setattr(services.imports.derived, "utcnow", ticking)
     result = import_dump(runner, tmp_path, dump(node("late-pack", version("1.0.0"))))
     assert result.exit_code == 0, result.output
     with app.app_context():
