@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving import ROOT, free_port
+from tests.serving import ROOT, free_port, stop
 
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 # The variables the template uses, named so that envsubst leaves nginx's own ($host...) alone.
@@ -73,12 +73,7 @@ def nginx(prefix: Path, app_url: str, archive_dir: str, path_prefix: str = ""):
         _wait_listening(process, port, prefix)
         yield f"http://127.0.0.1:{port}{path_prefix}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def _wait_listening(process: subprocess.Popen, port: int, prefix: Path, seconds: float = 20):
