@@ -44,9 +44,10 @@ test: install-test
 test-postgres: install-test
 	$(BIN)/python -m pytest -q tests/unit tests/api --database=postgresql
 
-## The inner loop: unit and api tests, in-process, without the e2e and slow ones.
+## The inner loop: unit and api tests, in-process, without the e2e and slow ones, on two
+## workers (each test makes its own mirror, so they share nothing).
 test-fast: install-test
-	$(BIN)/python -m pytest -q tests/unit tests/api -m "not e2e and not slow"
+	$(BIN)/python -m pytest -q -n 2 tests/unit tests/api -m "not e2e and not slow"
 
 lint: install-test
 	$(BIN)/ruff check .
