@@ -35,3 +35,13 @@ def served_version(client, node_id: str, number: str) -> dict | None:
     (result,) = bulk_results(client, (node_id, number))
     assert result["status"] in ("success", "not_found"), result
     return result.get("node_version")
+
+
+def assert_same_bulk_bytes(original, reimported, pairs: list[dict], expected_part: bytes) -> None:
+    """Both mirrors answer the bulk pairs with the very same bytes, holding `expected_part`."""
+    body = {"node_versions": pairs}
+    expected = original.test_client().post("/bulk/nodes/versions", json=body)
+    actual = reimported.test_client().post("/bulk/nodes/versions", json=body)
+    assert expected.status_code == actual.status_code == 200
+    assert expected_part in expected.data
+    assert actual.data == expected.data

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Node, NodeVersion
+from tests.assertions import assert_same_bulk_bytes
 from tests.bundles import SEED_DUMP
 from tests.dumps import dump, node, version, write
 from tests.mirrors import import_into
@@ -132,12 +133,7 @@ def pairs_to_ask(app) -> list[dict]:
 
 def assert_same_bulk_answers(original, reimported) -> None:
     """Both mirrors answer every pair (and the misses) with the very same bytes."""
-    body = {"node_versions": pairs_to_ask(original)}
-    expected = original.test_client().post("/bulk/nodes/versions", json=body)
-    actual = reimported.test_client().post("/bulk/nodes/versions", json=body)
-    assert expected.status_code == actual.status_code == 200
-    assert b'"status":"success"' in expected.data
-    assert actual.data == expected.data
+    assert_same_bulk_bytes(original, reimported, pairs_to_ask(original), b'"status":"success"')
 
 
 def without_exported_at(raw: bytes) -> bytes:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Node, NodeVersion
+from tests.assertions import assert_same_bulk_bytes
 from tests.bundles import (
     ARCHIVE,
     ARCHIVED,
@@ -58,12 +59,7 @@ def pairs_to_ask(app) -> list[dict]:
 
 def assert_same_mirrors(original, reimported) -> None:
     """Both mirrors answer every bulk pair with the same bytes and serve the same archives."""
-    body = {"node_versions": pairs_to_ask(original)}
-    expected = original.test_client().post("/bulk/nodes/versions", json=body)
-    actual = reimported.test_client().post("/bulk/nodes/versions", json=body)
-    assert expected.status_code == actual.status_code == 200
-    assert b"/archives/" in expected.data
-    assert actual.data == expected.data
+    assert_same_bulk_bytes(original, reimported, pairs_to_ask(original), b"/archives/")
     for node_id, number in held_pairs(original):
         path = f"/archives/{node_id}/{number}/node.zip"
         want = original.test_client().get(path)
