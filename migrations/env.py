@@ -15,6 +15,7 @@ from alembic import context
 from flask import current_app
 
 import models
+from models.search import schema_object_included
 from services.schema import FIRST_REVISION, recognise_0_1_0
 
 config = context.config
@@ -58,6 +59,10 @@ def run_migrations_online() -> None:
         **migrate.configure_args,
     }
     with migrate.db.engine.connect() as connection, sqlite_foreign_keys_off(connection):
+        # Trigram indexes exist on PostgreSQL with pg_trgm only: elsewhere none is missing.
+        options["include_object"] = schema_object_included(connection)
+        # Alembic takes a transaction already begun for its caller's, and would never commit.
+        connection.rollback()
         context.configure(connection=connection, target_metadata=metadata, **options)
         # Commands that only read (`flask db current`) leave the database as it is.
         if not context.get_context().opts.get("dont_mutate"):

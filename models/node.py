@@ -4,10 +4,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import db
 from models.columns import ordered_string, status_enum, utcnow
+from models.search import before_create_nodes, trigram_index
 from models.statuses import NodeStatus
 
 
@@ -50,3 +52,10 @@ class Node(db.Model):
     latest_version: Mapped[str | None] = mapped_column(sa.String(255))
     # When this mirror last saw the node or one of its versions change (drives `timestamp` filters).
     changed_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
+
+
+# What `search` and `repository_search` match substrings of: trigram-indexed on PostgreSQL.
+SEARCHED_COLUMNS = (Node.id, Node.name, Node.description, Node.author, Node.repository)
+for searched in SEARCHED_COLUMNS:
+    trigram_index(searched.expression)
+event.listen(Node.__table__, "before_create", before_create_nodes)

@@ -138,3 +138,35 @@ def copy_database(source: str, target: str) -> None:
     with _maintenance() as connection:
         connection.execute(f"DROP DATABASE {target_name} WITH (FORCE)")
         connection.execute(f"CREATE DATABASE {target_name} TEMPLATE {source_name}")
+
+
+@contextmanager
+def statements_run(engine: sa.Engine, containing: str):
+    """The (SQL, parameters) the engine runs inside the block whose SQL holds `containing`."""
+    statements = []
+
+    def record(connection, cursor, statement, parameters, context, executemany) -> None:
+        if containing in statement:
+            statements.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def query_plans(engine: sa.Engine, statements: list, priced_out: tuple[str, ...] = ()) -> list[str]:
+    """PostgreSQL's EXPLAIN of each (SQL, parameters), with the `priced_out` scans (e.g.
+    "seqscan") made to cost so much that the planner takes any other way it has."""
+    plans = []
+    with engine.connect() as connection:
+        cursor = connection.connection.driver_connection.cursor()
+        for scan in priced_out:
+            # Priced out, not forbidden: a plan with no other way keeps the scan.
+            cursor.execute(f"SET LOCAL enable_{scan} = off")
+        for statement, parameters in statements:
+            cursor.execute(f"EXPLAIN {statement}", parameters)
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+        connection.rollback()
+    return plans

@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from extensions import db
+from models.search import schema_object_included
 from services.schema import FIRST_REVISION, VERSION_TABLE, head_revision
 
 
@@ -24,7 +25,10 @@ def schema_differences(url: str, metadata: sa.MetaData) -> list:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as connection:
-            return compare_metadata(MigrationContext.configure(connection), metadata)
+            # As `flask db migrate` compares (migrations/env.py): without PostgreSQL's
+            # trigram indexes where the database cannot have them.
+            options = {"include_object": schema_object_included(connection)}
+            return compare_metadata(MigrationContext.configure(connection, opts=options), metadata)
     finally:
         engine.dispose()
 

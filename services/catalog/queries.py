@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from models import Node, NodeStatus, NodeVersion, NodeVersionStatus, Publisher, pair_key
+from models.casefold import ascii_lower, fold_ascii
 from schemas.node import NodeSchema, PublisherSchema
-from services.catalog.casefold import ascii_lower, fold_ascii
 from services.catalog.lookup import find_serialized_versions
 from services.catalog.semver import precedence_key
 
