@@ -123,14 +123,31 @@ def find_nodes(session: Session, filters: NodeFilters, number: int, size: int) -
         # Past the end: nothing to fetch (and no huge OFFSET for the database to refuse).
         return page
     query = (
-        sa.select(Node)
-        .where(*conditions)
+        (_found_first(conditions) if _searches(filters) else sa.select(Node).where(*conditions))
         .order_by(Node.normalized_id)
         .offset(page.offset)
         .limit(size)
     )
     page.items = node_documents(session, list(session.scalars(query)))
     return page
+
+
+def _searches(filters: NodeFilters) -> bool:
+    """Whether `filters` match substrings of the columns with trigram indexes (models/search.py)."""
+    return bool(filters.search or filters.repository_search)
+
+
+def _found_first(conditions: list) -> sa.Select:
+    """The nodes `conditions` keep, every one found before any is ordered.
+
+    A search keeps few nodes, scattered through the id order. Asked for the first page, the
+    PostgreSQL planner would rather walk the primary key testing every node until the page is
+    full (it expects that soon), which is a scan of the table; found first, in a materialized
+    CTE, the matches come from the trigram indexes, and only they are sorted.
+    """
+    found = sa.select(Node.normalized_id).where(*conditions).cte("found")
+    found = found.prefix_with("MATERIALIZED", dialect="postgresql")
+    return sa.select(Node).join(found, Node.normalized_id == found.c.normalized_id)
 
 
 def get_node(session: Session, node_id: str) -> Node | None:
