@@ -8,10 +8,15 @@ queue for it instead of both reading first and one failing when it tries to writ
 PostgreSQL every transaction is REPEATABLE READ (one snapshot) except a writer's: it takes a
 transaction-level advisory lock, for the same queue, and reads at READ COMMITTED, so that once
 the lock is its own it reads what the writer before it committed.
+
+A writer first tries the lock without waiting; only when another holds it is the session's
+WriterWait asked what to do: say so and wait (up to the lock timeout), or refuse at once.
 """
 
 import contextlib
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from urllib.parse import unquote, urlsplit
 
@@ -22,7 +27,10 @@ from sqlalchemy import event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-# Execution option of a connection whose transaction will write (see begin_write).
+from services.refusals import Refused
+
+# Execution option of a connection whose transaction will write, holding its WriterWait, and
+# the session's `info` key for the WriterWait its writers use (see begin_write).
 WRITE_LOCK = "mirror_write_lock"
 # PostgreSQL: the advisory lock key every writer of a mirror database takes (any constant
 # works, as long as it is always the same one: it is scoped to the database).
@@ -34,6 +42,47 @@ SQLITE_MMAP_BYTES = 2 * 1024 * 1024 * 1024
 CHECKPOINT_WAIT_MS = 2000
 
 
+WRITER_WAITS = (
+    "Another import, sync or repair is writing to this mirror's database; waiting for it to "
+    "finish (up to {timeout} s; --no-wait to refuse instead)..."
+)
+WRITER_REFUSED = (
+    "another import, sync or repair is writing to this mirror's database and --no-wait says not "
+    "to wait: run the command again once it has finished, or without --no-wait"
+)
+
+
+class WriteLockHeld(Refused):
+    """Another writer holds the write lock and this one was told not to wait; nothing changed."""
+
+
+@dataclass(frozen=True)
+class WriterWait:
+    """What a writer does when another holds a lock it needs: say so and wait, or refuse."""
+
+    wait: bool = True
+    # Told, once the wait begins, what is being waited for.
+    log: Callable[[str], None] | None = None
+
+    def blocked(self, waiting: str, refused: str = WRITER_REFUSED) -> None:
+        """Another holds the lock: refuse (WriteLockHeld, saying `refused`), or say `waiting`
+        and return to wait."""
+        if not self.wait:
+            raise WriteLockHeld([refused])
+        if self.log is not None:
+            self.log(waiting)
+
+
+def set_writer_wait(session: Session, wait: WriterWait) -> None:
+    """Have the session's writers meet a lock another holds as `wait` says."""
+    session.info[WRITE_LOCK] = wait
+
+
+def writer_wait(session: Session) -> WriterWait:
+    """How the session's writers meet a lock another holds (by default: wait, silently)."""
+    return session.info.get(WRITE_LOCK) or WriterWait()
+
+
 def configure_engine(engine: Engine, lock_timeout: int) -> None:
     """Tune each SQLite connection, and begin every transaction the mirror's way."""
     if engine.dialect.name == "postgresql":
@@ -42,7 +91,7 @@ def configure_engine(engine: Engine, lock_timeout: int) -> None:
     if engine.dialect.name != "sqlite":
         return
     event.listen(engine, "connect", partial(_tune_sqlite, lock_timeout))
-    event.listen(engine, "begin", _begin)
+    event.listen(engine, "begin", partial(_begin, lock_timeout))
 
 
 def _tune_sqlite(lock_timeout: int, dbapi_connection, connection_record) -> None:
@@ -61,29 +110,65 @@ def _tune_sqlite(lock_timeout: int, dbapi_connection, connection_record) -> None
     cursor.close()
 
 
-def _begin(connection: sa.Connection) -> None:
+def _begin(lock_timeout: int, connection: sa.Connection) -> None:
     """Begin a transaction: its first read fixes the snapshot every later statement sees."""
-    write = connection.get_execution_options().get(WRITE_LOCK)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    wait = connection.get_execution_options().get(WRITE_LOCK)
+    if not wait:
+        connection.exec_driver_sql("BEGIN")
+        return
+    taken = _try_sqlite_write_lock(connection)
+    if taken:
+        return
+    if taken is False:
+        wait.blocked(WRITER_WAITS.format(timeout=lock_timeout))
+    # Waits up to the busy timeout; any other failure (read-only...) is raised and told here.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _try_sqlite_write_lock(connection: sa.Connection) -> bool | None:
+    """BEGIN IMMEDIATE without waiting: True, False if another writer holds the lock, or None
+    if it failed otherwise."""
+    driver = connection.connection.driver_connection
+    (timeout,) = driver.execute("PRAGMA busy_timeout").fetchone()
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        driver.execute("BEGIN IMMEDIATE")
+    except connection.dialect.dbapi.OperationalError as exc:
+        return False if exc.sqlite_errorcode == connection.dialect.dbapi.SQLITE_BUSY else None
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={timeout}")
+    return True
 
 
 def _begin_postgresql(lock_timeout: int, connection: sa.Connection) -> None:
     """A writer waits up to `lock_timeout` seconds for the write lock, held until it ends."""
-    if not connection.get_execution_options().get(WRITE_LOCK):
+    wait = connection.get_execution_options().get(WRITE_LOCK)
+    if not wait:
         return
+    key = POSTGRESQL_WRITE_LOCK_KEY
+    if connection.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({key})").scalar():
+        return
+    wait.blocked(WRITER_WAITS.format(timeout=lock_timeout))
     # SET LOCAL lasts as long as the transaction; 0 would mean "wait forever" to PostgreSQL.
     connection.exec_driver_sql(f"SET LOCAL lock_timeout = {max(lock_timeout * 1000, 1)}")
-    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({POSTGRESQL_WRITE_LOCK_KEY})")
+    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({key})")
 
 
 def begin_write(session: Session) -> None:
     """End the session's read transaction; begin one that holds the write lock until commit."""
     end_snapshot(session)
-    options = {WRITE_LOCK: True}
+    options = {WRITE_LOCK: writer_wait(session)}
     if session.get_bind().dialect.name == "postgresql":
         # A snapshot taken before the lock was granted would miss the last writer's commit.
         options["isolation_level"] = "READ COMMITTED"
     session.connection(execution_options=options)
+
+
+def refuse_if_writing(session: Session) -> None:
+    """With a writer told not to wait: refuse now, before any work, if another is writing."""
+    if not writer_wait(session).wait:
+        begin_write(session)
+        session.rollback()
 
 
 def end_snapshot(session: Session) -> None:

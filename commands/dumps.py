@@ -5,7 +5,15 @@ import os
 import click
 from flask import current_app
 
-from commands.group import ProgressBars, archive_store, dump_limits, mirror, refuse
+from commands.group import (
+    ProgressBars,
+    archive_store,
+    dump_limits,
+    meet_other_writers,
+    mirror,
+    no_wait_option,
+    refuse,
+)
 from database import begin_snapshot
 from extensions import db
 from services.bundles.writer import write_bundle
@@ -21,7 +29,8 @@ from services.refusals import Refused
     is_flag=True,
     help="Make the mirror equal to the given dumps: remove nodes and versions they lack.",
 )
-def import_command(paths: tuple[str, ...], replace: bool) -> None:
+@no_wait_option
+def import_command(paths: tuple[str, ...], replace: bool, no_wait: bool) -> None:
     """Import dumps (.json or .json.gz files, or folders of them) and bundles as one transaction.
 
     A bundle is a folder (or a .tar of one) with a manifest.json, a dump and node archives;
@@ -32,6 +41,7 @@ def import_command(paths: tuple[str, ...], replace: bool) -> None:
     """
     bars = ProgressBars()
     try:
+        meet_other_writers(no_wait)
         summary = import_dumps(
             db.session,
             list(paths),
@@ -88,7 +98,8 @@ def export_command(path: str, with_archives: bool) -> None:
     type=click.Path(exists=True),
     help="Dump, bundle or folder to load (default: the project's seed_data/ bundle).",
 )
-def seed_command(source: str | None) -> None:
+@no_wait_option
+def seed_command(source: str | None, no_wait: bool) -> None:
     """Import the sample seed data, but only into an empty mirror (safe to run every start)."""
     source = source or current_app.config["SEED_DATA_DIR"]
     if count_nodes(db.session) > 0:
@@ -98,6 +109,7 @@ def seed_command(source: str | None) -> None:
         click.echo(f"No seed data at {source}; starting with an empty mirror.")
         return
     try:
+        meet_other_writers(no_wait)
         summary = import_dumps(
             db.session, [source], archive_store=archive_store(), limits=dump_limits()
         )

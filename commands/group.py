@@ -2,13 +2,20 @@
 
 import contextlib
 import sys
+from functools import partial
 
 import click
 import sqlalchemy.exc as sa_exc
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
-from database import DatabaseUnavailable, is_database_failure
+from database import (
+    DatabaseUnavailable,
+    WriterWait,
+    is_database_failure,
+    refuse_if_writing,
+    set_writer_wait,
+)
 from extensions import db
 from services.archives import ArchiveStore
 from services.dumps.reader import DumpLimits
@@ -76,6 +83,25 @@ def archive_store() -> ArchiveStore:
 def dump_limits() -> DumpLimits:
     """The configured bounds on reading dumps and bundles."""
     return DumpLimits.from_config(current_app.config)
+
+
+def no_wait_option(command):
+    """Add --no-wait to a command that writes to the mirror's database."""
+    return click.option(
+        "--no-wait",
+        is_flag=True,
+        help="If another import, sync or repair is writing to the mirror, refuse at once and "
+        "change nothing (default: say so on stderr and wait for it to finish, up to "
+        "MIRROR_DB_LOCK_TIMEOUT seconds).",
+    )(command)
+
+
+def meet_other_writers(no_wait: bool) -> None:
+    """Say on stderr when this command waits for another writer; with --no-wait refuse instead,
+    at once if one is writing now (raising Refused, for the command's own refusal)."""
+    log = partial(click.echo, err=True)
+    set_writer_wait(db.session, WriterWait(wait=not no_wait, log=log))
+    refuse_if_writing(db.session)
 
 
 def refuse(title: str, problems: list[str]) -> None:

@@ -8,7 +8,15 @@ import click
 from flask import current_app
 from marshmallow import ValidationError
 
-from commands.group import ProgressBars, archive_store, dump_limits, mirror, refuse
+from commands.group import (
+    ProgressBars,
+    archive_store,
+    dump_limits,
+    meet_other_writers,
+    mirror,
+    no_wait_option,
+    refuse,
+)
 from extensions import db
 from schemas.fields import UTCDateTime
 from schemas.rules import is_node_id
@@ -185,7 +193,8 @@ class _Reporter:
 
 @mirror.command("sync")
 @sync_options
-def sync_command(**options) -> None:
+@no_wait_option
+def sync_command(no_wait: bool, **options) -> None:
     """Copy an upstream registry's nodes, versions and publishers through its public read API.
 
     Without --out, the result is imported into this mirror as one import (all or nothing).
@@ -201,6 +210,8 @@ def sync_command(**options) -> None:
     request = sync_request(options)
     reporter = _Reporter()
     try:
+        # A sync into a bundle (--out) leaves this mirror's database alone.
+        meet_other_writers(no_wait and request.out is None)
         outcome = run_sync(
             db.session,
             archive_store(),

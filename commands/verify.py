@@ -5,7 +5,15 @@ import sys
 
 import click
 
-from commands.group import ProgressBars, archive_store, dump_limits, mirror, refuse
+from commands.group import (
+    ProgressBars,
+    archive_store,
+    dump_limits,
+    meet_other_writers,
+    mirror,
+    no_wait_option,
+    refuse,
+)
 from extensions import db
 from services.integrity.repair import repair_mirror
 from services.integrity.verify import VerifyReport, verify_mirror
@@ -33,7 +41,8 @@ def _bundle(ctx, param, value: str | None) -> str | None:
     "derived data and, given a bundle (a folder or .tar), restore archives from it; then "
     "verify again.",
 )
-def verify_command(bundle: str | None) -> None:
+@no_wait_option
+def verify_command(bundle: str | None, no_wait: bool) -> None:
     """Check the whole mirror and list every problem; exit non-zero if there is any.
 
     Checks the database's own integrity (SQLite), that every archive a version records is
@@ -55,6 +64,7 @@ def verify_command(bundle: str | None) -> None:
         echo_report(report)
         sys.exit(0 if report.ok else 1)
     try:
+        meet_other_writers(no_wait)
         repair = repair_mirror(db.session, store, bundle or None, bars, dump_limits())
     except Refused as exc:
         bars.close()

@@ -5,7 +5,7 @@ import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -51,8 +51,17 @@ class StoreLock:
             return False
         return True
 
-    def share(self) -> None:
-        """Hold the lock beside other imports, waiting while a repair holds it alone."""
+    def share(self, blocked: Callable[[], None] | None = None) -> None:
+        """Hold the lock beside other imports, waiting while a repair holds it alone.
+
+        `blocked` is called first when the lock is not free: to say so, or to refuse by raising.
+        """
+        if blocked is not None:
+            try:
+                fcntl.flock(self._descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                blocked()
         fcntl.flock(self._descriptor, fcntl.LOCK_SH)
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from database import POSTGRESQL_WRITE_LOCK_KEY
+
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
 BACKENDS = (SQLITE, POSTGRESQL)
@@ -170,3 +172,27 @@ def query_plans(engine: sa.Engine, statements: list, priced_out: tuple[str, ...]
             plans.append("\n".join(row[0] for row in cursor.fetchall()))
         connection.rollback()
     return plans
+
+
+@contextmanager
+def write_lock_held(url: str):
+    """Another writer holds the write lock of the database at `url`: yields what the mirror
+    says of waiting for it in vain."""
+    if sa.make_url(url).get_backend_name() == POSTGRESQL:
+        import psycopg
+
+        holder = psycopg.connect(
+            sa.make_url(url).set(drivername="postgresql").render_as_string(False)
+        )
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (POSTGRESQL_WRITE_LOCK_KEY,))
+        said = "failed: canceling statement due to lock timeout"
+    else:
+        path = sa.make_url(url).database
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        said = f"the database {path} failed: database is locked"
+    try:
+        yield said
+    finally:
+        holder.rollback()
+        holder.close()

@@ -27,14 +27,24 @@ def free_port() -> int:
 
 def flask(*args: str, env: dict) -> subprocess.CompletedProcess:
     """Run a `flask` command of the project as a user would, from the repo root."""
-    return subprocess.run(
-        [str(BIN / "flask"), *args],
-        cwd=ROOT,
-        env={**os.environ, "FLASK_APP": "app", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
+    return subprocess.run(**_flask_call(args, env), capture_output=True, timeout=120)
+
+
+def flask_process(*args: str, env: dict) -> subprocess.Popen:
+    """Start a `flask` command as `flask()` runs it, its stdout and stderr piped, as text."""
+    return subprocess.Popen(
+        **_flask_call(args, env), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
+
+
+def _flask_call(args: tuple[str, ...], env: dict) -> dict:
+    """How `flask ARGS` is run from the repo root, in `env` over this process's environment."""
+    return {
+        "args": [str(BIN / "flask"), *args],
+        "cwd": ROOT,
+        "env": {**os.environ, "FLASK_APP": "app", **env},
+        "text": True,
+    }
 
 
 def mirror_env(folder: Path, database: Path | None = None, **settings: str) -> dict:

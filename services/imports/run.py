@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from database import begin_write, checkpoint_wal
+from database import begin_write, checkpoint_wal, writer_wait
 from models import ImportKind, ImportRecord
 from services.archives import ArchiveStore, StagedArchive
 from services.bundles.reader import BundleRejected, OpenBundle, is_bundle, open_bundle
@@ -31,6 +31,17 @@ from services.imports.writer import apply_incoming
 from services.integrity.repair import clean_leftovers
 from services.progress import Progress
 from services.refusals import Refused
+
+# A repair holds the archive directory alone while it works, and an import while it removes
+# what dead ones left; other imports wait for it, or refuse with --no-wait.
+STORE_WAITS = (
+    "A repair or another import's clean-up holds this mirror's archive directory; waiting for it "
+    "to finish (--no-wait to refuse instead)..."
+)
+STORE_REFUSED = (
+    "a repair or another import's clean-up holds this mirror's archive directory and --no-wait "
+    "says not to wait: run the command again once it has finished, or without --no-wait"
+)
 
 
 class ImportRefused(Refused):
@@ -116,7 +127,8 @@ def _hold_store(session: Session, store: ArchiveStore, held: contextlib.ExitStac
         session.commit()
         removed = clean_leftovers(session, store)
         session.commit()
-    lock.share()
+    wait = writer_wait(session)
+    lock.share(lambda: wait.blocked(STORE_WAITS, STORE_REFUSED))
     return removed
 
 

@@ -1,18 +1,15 @@
 """A failing database ends every `flask mirror` command in one line, and nothing half-written."""
 
 import sqlite3
-from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import event
 
 from app import create_app
-from database import POSTGRESQL_WRITE_LOCK_KEY
 from extensions import db
 from tests.bundles import mirror_app, mirror_state, table_contents, write_bundle
-from tests.databases import POSTGRESQL, backend
+from tests.databases import write_lock_held
 from tests.dumps import dump, node, version, write
 from tests.serving import flask
 
@@ -95,35 +92,19 @@ def test_a_full_disk_refuses_a_bundle_import_in_one_line_and_stores_nothing(fill
     assert mirror_state(filled) == before
 
 
-@contextmanager
-def write_lock_held(app):
-    """Another writer holds the app's database's write lock: what it says of waiting in vain."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if backend() == POSTGRESQL:
-        holder = psycopg.connect(url.replace("+psycopg", ""))
-        holder.execute("SELECT pg_advisory_xact_lock(%s)", (POSTGRESQL_WRITE_LOCK_KEY,))
-        said = "failed: canceling statement due to lock timeout"
-    else:
-        holder = sqlite3.connect(database_file(app), isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-        said = f"the database {database_file(app)} failed: database is locked"
-    try:
-        yield said
-    finally:
-        holder.rollback()
-        holder.close()
-
-
 def test_a_locked_database_refuses_an_import_after_the_lock_timeout(tmp_path):
     with mirror_app(tmp_path / "mirror", DB_LOCK_TIMEOUT=1) as app:
         assert invoke(app, "import", str(write(tmp_path / "first.json", FIRST))).exit_code == 0
         before = table_contents(app)
-        with write_lock_held(app) as said:
-            line = refusal(invoke(app, "import", str(write(tmp_path / "large.json", LARGE))))
+        with write_lock_held(app.config["SQLALCHEMY_DATABASE_URI"]) as said:
+            result = invoke(app, "import", str(write(tmp_path / "large.json", LARGE)))
+            waiting, line = result.output.splitlines()
+            assert waiting.startswith("Another import, sync or repair is writing"), waiting
+            assert "(up to 1 s; --no-wait to refuse instead)" in waiting
             # Readers are never kept waiting by a writer.
             assert invoke(app, "status").exit_code == 0
             assert invoke(app, "export", str(tmp_path / "out.json")).exit_code == 0
-        assert said in line
+        assert line.startswith("Error: the database ") and said in line
         assert "waited 1 s, MIRROR_DB_LOCK_TIMEOUT" in line
         assert table_contents(app) == before
         # Once the other writer is gone, the same import goes through.
