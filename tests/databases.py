@@ -116,6 +116,32 @@ def postgres_database(icu_locale: str | None = None):
 
 
 @contextmanager
+def database_of_a_restricted_role():
+    """A new PostgreSQL database and a role of its own that may make tables there, but not
+    extensions (as on hosts that give no superuser): the URL that connects as the role."""
+    role = NAME_PREFIX + "role_" + uuid.uuid4().hex[:12]
+    with postgres_database() as name, _maintenance() as server:
+        server.execute(f"CREATE ROLE {role} LOGIN")
+        url = database_url(name)
+        with psycopg_connection(url) as owner:
+            owner.execute(f"GRANT USAGE, CREATE ON SCHEMA public TO {role}")
+        try:
+            yield sa.make_url(url).set(username=role).render_as_string(hide_password=False)
+        finally:
+            with psycopg_connection(url) as owner:
+                owner.execute(f"DROP OWNED BY {role}")
+            server.execute(f"DROP ROLE {role}")
+
+
+def psycopg_connection(url: str):
+    """An autocommit psycopg connection to the database at SQLAlchemy URL `url`."""
+    import psycopg
+
+    plain = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    return psycopg.connect(plain, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
+
+
+@contextmanager
 def fresh_database(folder: Path):
     """The URL of a new, empty database for a mirror whose files live in `folder`."""
     if backend() == SQLITE:
@@ -179,11 +205,8 @@ def write_lock_held(url: str):
     """Another writer holds the write lock of the database at `url`: yields what the mirror
     says of waiting for it in vain."""
     if sa.make_url(url).get_backend_name() == POSTGRESQL:
-        import psycopg
-
-        holder = psycopg.connect(
-            sa.make_url(url).set(drivername="postgresql").render_as_string(False)
-        )
+        holder = psycopg_connection(url)
+        holder.autocommit = False
         holder.execute("SELECT pg_advisory_xact_lock(%s)", (POSTGRESQL_WRITE_LOCK_KEY,))
         said = "failed: canceling statement due to lock timeout"
     else:
