@@ -10,7 +10,7 @@ column on the expression the searches use. The index DDL is written out here, as
 release makes it; installing the extension is the models' helper, shared with new databases.
 """
 
-from alembic import op
+from alembic import context, op
 
 from models.search import install_trigram_extension
 
@@ -27,7 +27,12 @@ FOLDED = "translate({}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxy
 def upgrade() -> None:
     """PostgreSQL with pg_trgm: a trigram index per searched column of nodes."""
     connection = op.get_bind()
-    if connection.dialect.name != "postgresql" or not install_trigram_extension(connection):
+    if connection.dialect.name != "postgresql":
+        return
+    if context.is_offline_mode():
+        # `flask db upgrade --sql`: whoever runs the SQL creates the extension with it.
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    elif not install_trigram_extension(connection):
         return
     for column in SEARCHED:
         op.execute(
