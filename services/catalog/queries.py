@@ -122,8 +122,9 @@ def find_nodes(session: Session, filters: NodeFilters, number: int, size: int) -
     if page.offset >= page.total:
         # Past the end: nothing to fetch (and no huge OFFSET for the database to refuse).
         return page
+    indexed = _searches(filters) and session.get_bind().dialect.name == "postgresql"
     query = (
-        (_found_first(conditions) if _searches(filters) else sa.select(Node).where(*conditions))
+        (_found_first(conditions) if indexed else sa.select(Node).where(*conditions))
         .order_by(Node.normalized_id)
         .offset(page.offset)
         .limit(size)
@@ -143,10 +144,11 @@ def _found_first(conditions: list) -> sa.Select:
     A search keeps few nodes, scattered through the id order. Asked for the first page, the
     PostgreSQL planner would rather walk the primary key testing every node until the page is
     full (it expects that soon), which is a scan of the table; found first, in a materialized
-    CTE, the matches come from the trigram indexes, and only they are sorted.
+    CTE, the matches come from the trigram indexes, and only they are sorted. (SQLite, with no
+    such index, scans either way, and faster without the CTE.)
     """
     found = sa.select(Node.normalized_id).where(*conditions).cte("found")
-    found = found.prefix_with("MATERIALIZED", dialect="postgresql")
+    found = found.prefix_with("MATERIALIZED")
     return sa.select(Node).join(found, Node.normalized_id == found.c.normalized_id)
 
 
