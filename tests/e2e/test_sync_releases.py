@@ -25,6 +25,7 @@ def release_queries() -> list[str]:
 
 
 def release_answers(mirror: Answers) -> dict[str, tuple[int, bytes]]:
+    """The status and bytes a mirror answers to each of release_queries()."""
     return {query: mirror.get(query) for query in release_queries()}
 
 
