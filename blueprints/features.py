@@ -9,7 +9,7 @@ from flask import Blueprint
 
 from blueprints.operations import operation
 from blueprints.responses import json_response
-from schemas.release_notes import FeaturesResponseSchema
+from schemas.features import FeaturesResponseSchema
 
 bp = Blueprint("features", __name__)
 

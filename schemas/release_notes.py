@@ -1,29 +1,13 @@
-"""Release notes on the wire: ReleaseNote as upstream serializes it, GET /releases' query, and
-GET /features' answer."""
+"""Release notes on the wire: ReleaseNote as upstream serializes it, and GET /releases' query."""
 
 from marshmallow import ValidationError, fields
 
 from models.release_note import FALLBACK_LOCALE, ReleaseAttention, ReleaseLocale, ReleaseProject
 from schemas.base import OmitsMissingSchema, WireSchema
 from schemas.fields import UTCDateTime
+from schemas.pages import VocabularyParameter
 from schemas.rules import validate_no_control_characters
 from services.catalog.semver import is_semantic_version
-
-
-class VocabularyParameter(fields.Enum):
-    """One of upstream's words in a query string; a bad one is named with the choices."""
-
-    def __init__(self, enum_class, what: str, **kwargs):
-        super().__init__(enum_class, by_value=True, **kwargs)
-        self.what = what
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            return super()._deserialize(value, attr, data, **kwargs)
-        except ValidationError:
-            raise ValidationError(
-                f"{value!r} is not a {self.what}; use one of: {self.choices_text}."
-            ) from None
 
 
 def validate_current_version(value: str) -> None:
@@ -95,12 +79,4 @@ class GetReleaseNotesQuerySchema(WireSchema):
     )
     form_factor = fields.String(
         metadata={"description": "The platform requesting the release notes: accepted, ignored"}
-    )
-
-
-class FeaturesResponseSchema(WireSchema):
-    """The server's feature capabilities, as upstream's GetFeatures answers them."""
-
-    partner_node_conversion_rate = fields.Float(
-        required=True, metadata={"description": "The conversion rate for partner nodes"}
     )

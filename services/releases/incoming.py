@@ -19,10 +19,9 @@ _note_schema = DumpReleaseNoteSchema()
 
 @dataclass
 class IncomingReleaseNotes:
-    """The notes the dumps carry, by id (later dumps win), and where each was given."""
+    """The notes the dumps carry, by id (later dumps win)."""
 
     notes: dict[int, dict[str, Any]] = field(default_factory=dict)
-    places: dict[int, str] = field(default_factory=dict)
 
 
 def gather_release_notes(raw_notes: list, label: str, incoming: IncomingReleaseNotes) -> list[str]:
@@ -45,7 +44,6 @@ def gather_release_notes(raw_notes: list, label: str, incoming: IncomingReleaseN
             continue
         first_place[note_id] = index
         incoming.notes[note_id] = loaded
-        incoming.places[note_id] = f"{label}: {place}"
     return problems
 
 

@@ -43,7 +43,7 @@ def find_release_notes(
                 ReleaseNote.id, ReleaseNote.locale, ReleaseNote.version, ReleaseNote.published_at
             ).where(
                 ReleaseNote.project == project,
-                ReleaseNote.locale.in_({locale, FALLBACK_LOCALE}),
+                ReleaseNote.locale.in_((locale, FALLBACK_LOCALE)),
             )
         )
     ]

@@ -3,9 +3,10 @@
 Every note of every project is asked for (no current_version), in English first and then in
 each other locale. A note answered for another locale under an id already seen is the English
 note standing in for a missing translation (this mirror serves those so too), so it is kept
-once, in English. An upstream answering 404 to the first request (an older mirror) serves no
-release notes: the sync goes on without them, says so, and its dump carries no release_notes
-key, so importing it leaves the mirror's notes alone.
+once, in English. An upstream answering 404 (an older mirror) serves no release notes: the sync
+asks no more, goes on without them, says so, and its dump carries no release_notes key, so
+importing it leaves the mirror's notes alone. A project or locale it refuses (400) is left out,
+with a warning; any other failure fails the sync, as for nodes.
 """
 
 from models.release_note import FALLBACK_LOCALE, ReleaseLocale, ReleaseProject
