@@ -208,6 +208,14 @@ def validate_dumps(documents: list[DumpDocument], progress: Step | None = None) 
     return incoming
 
 
+def _gather_release_notes(top: dict, label: str, incoming: IncomingMirror) -> list[str]:
+    """Take in one dump's release notes, if it carries the key; the problems with them."""
+    if "release_notes" not in top:
+        return []
+    incoming.release_notes = incoming.release_notes or IncomingReleaseNotes()
+    return gather_release_notes(top["release_notes"], label, incoming.release_notes)
+
+
 def _validate_document(
     document: DumpDocument, incoming: IncomingMirror, progress: Step | None
 ) -> list[str]:
@@ -227,9 +235,7 @@ def _validate_document(
             )
             continue
         _merge_publisher(incoming, loaded, f"{label}: publishers[{index}]")
-    if "release_notes" in top:
-        incoming.release_notes = incoming.release_notes or IncomingReleaseNotes()
-        problems.extend(gather_release_notes(top["release_notes"], label, incoming.release_notes))
+    problems.extend(_gather_release_notes(top, label, incoming))
     first_place: dict[str, int] = {}
     for index, raw in enumerate(top["nodes"]):
         place = f"nodes[{index}]"
