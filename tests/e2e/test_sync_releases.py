@@ -65,7 +65,10 @@ def test_an_upstream_without_releases_is_passed_over_and_the_notes_kept(
     before = release_answers(Answers(app=app))
     misbehaving_upstream.fail("other", times=None, status=404, within="/releases")
 
-    result = runner.invoke(args=["mirror", "sync", "--upstream", misbehaving_upstream.url, *FAST])
+    work = ("--work-dir", str(tmp_path / "work"))
+    result = runner.invoke(
+        args=["mirror", "sync", "--upstream", misbehaving_upstream.url, *FAST, *work]
+    )
 
     assert result.exit_code == 0, result.output
     assert f"warning: {ABSENT}" in result.output
