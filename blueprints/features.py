@@ -1,8 +1,8 @@
 """GET /features: the server's capabilities, in upstream's GetFeatures shape, told truthfully.
 
-Upstream's only feature is partner nodes (nodes that call paid APIs through Comfy's servers) and
-the rate converting their prices. The mirror serves no partner node, so it answers 0: clients
-must not take it for a server that runs them.
+Upstream documents one capability, partner_node_conversion_rate: the rate converting the prices
+of partner nodes (nodes that call paid APIs through Comfy's servers). The mirror serves no
+partner node, so it answers 0: clients must not take it for a server that runs them.
 """
 
 from flask import Blueprint
