@@ -96,10 +96,12 @@ def register_blueprints(app: Flask) -> None:
         archives,
         bulk,
         comfy_nodes,
+        features,
         limits,
         meta,
         nodes,
         publishers,
+        releases,
         status,
         versions,
     )
@@ -107,10 +109,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(archives.bp)
     app.register_blueprint(bulk.bp)
     app.register_blueprint(comfy_nodes.bp)
+    app.register_blueprint(features.bp)
     app.register_blueprint(limits.bp)
     app.register_blueprint(meta.bp)
     app.register_blueprint(nodes.bp)
     app.register_blueprint(publishers.bp)
+    app.register_blueprint(releases.bp)
     app.register_blueprint(status.bp)
     app.register_blueprint(versions.bp)
 

@@ -31,6 +31,7 @@ from models import Node, NodeVersion
 from schemas.dump import DUMP_FORMAT, DUMP_FORMAT_VERSION
 from services.imports.run import import_dumps
 from services.sync.client import ClientSettings
+from services.sync.releases import RELEASE_NOTE_REQUESTS
 from services.sync.request import SyncRequest
 from services.sync.run import run_sync
 from tests.serving import ServedMirror, serve_mirror
@@ -152,7 +153,11 @@ def check(figures: dict, args: argparse.Namespace) -> None:
         (incremental["requests"]["node pages"], 1, "pages of the incremental sync"),
         (incremental["requests"]["version lists"], args.changed, "its version lists"),
         (incremental["mirror_versions"], versions + args.changed, "versions in B at the end"),
-        (incremental["logged_by_upstream"], 1 + args.changed, "requests A logged for it"),
+        (
+            incremental["logged_by_upstream"],
+            1 + args.changed + RELEASE_NOTE_REQUESTS,
+            "requests A logged for it (a page, the changed version lists, the release notes)",
+        ),
     ]
     for got, want, what in expected:
         if got != want:

@@ -31,6 +31,7 @@ def status_command(as_json: bool) -> None:
         f"Archives: {archives['stored']} stored, {byte_size(archives['bytes'], exact=True)}, "
         f"for {archives['versions']} versions"
     )
+    click.echo(f"Release notes: {document['release_notes']}")
     click.echo(f"Newest createdAt: {document['newest_created_at'] or 'none'}")
     click.echo(f"Last import: {describe_record(document['last_import'], ImportKind.IMPORT)}")
     click.echo(f"Last sync: {describe_record(document['last_sync'], ImportKind.SYNC)}")

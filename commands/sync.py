@@ -195,14 +195,17 @@ class _Reporter:
 @sync_options
 @no_wait_option
 def sync_command(no_wait: bool, **options) -> None:
-    """Copy an upstream registry's nodes, versions and publishers through its public read API.
+    """Copy an upstream registry's nodes, versions, publishers and release notes through its
+    public read API.
 
     Without --out, the result is imported into this mirror as one import (all or nothing).
     With --out, a bundle is written instead and this mirror is left alone.
 
     By default a sync is incremental: it asks for the nodes changed since the last sync from
     the same upstream began (--since TIMESTAMP to choose, --full for everything). --node and
-    --nodes-file limit a sync to some nodes (fetched in full unless --since is given).
+    --nodes-file limit a sync to some nodes (fetched in full unless --since is given). Every
+    other sync also fetches all the release notes (GET /releases, each project in each
+    locale); an upstream without them is passed over with a warning.
 
     An interrupted sync resumes when run again with the same options: archives it finished are
     re-hashed, not downloaded again.

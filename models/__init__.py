@@ -1,13 +1,21 @@
-"""What the mirror stores: publishers, nodes, their versions, and import records."""
+"""What the mirror stores: publishers, nodes, their versions, release notes, import records."""
 
 from models.base import Base, db
 from models.import_record import SYNC_KINDS, ImportKind, ImportRecord
 from models.node import Node
 from models.node_version import NodeVersion, pair_key
 from models.publisher import Publisher
+from models.release_note import (
+    FALLBACK_LOCALE,
+    ReleaseAttention,
+    ReleaseLocale,
+    ReleaseNote,
+    ReleaseProject,
+)
 from models.statuses import NodeStatus, NodeVersionStatus, PublisherStatus
 
 __all__ = [
+    "FALLBACK_LOCALE",
     "SYNC_KINDS",
     "Base",
     "ImportKind",
@@ -18,6 +26,10 @@ __all__ = [
     "NodeVersionStatus",
     "Publisher",
     "PublisherStatus",
+    "ReleaseAttention",
+    "ReleaseLocale",
+    "ReleaseNote",
+    "ReleaseProject",
     "db",
     "pair_key",
 ]

@@ -1,4 +1,5 @@
-"""Seed dumps on disk: the document header, and nodes, versions and publishers with load rules."""
+"""Seed dumps on disk: the document header, and nodes, versions, publishers and release notes
+with load rules."""
 
 from collections import Counter
 from contextvars import ContextVar
@@ -15,11 +16,18 @@ from marshmallow import (
     validates_schema,
 )
 
+from models.release_note import ReleaseLocale
 from models.statuses import NodeVersionStatus
 from schemas.fields import UTCDateTime
-from schemas.limits import MAX_NAME_LENGTH, unknown_keys_problem, value_problems
+from schemas.limits import (
+    MAX_NAME_LENGTH,
+    MAX_RELEASE_NOTES,
+    unknown_keys_problem,
+    value_problems,
+)
 from schemas.node import NodeSchema, PublisherSchema
 from schemas.node_version import NodeVersionSchema
+from schemas.release_notes import ReleaseNoteSchema
 from schemas.rules import (
     validate_download_url,
     validate_node_id,
@@ -163,6 +171,14 @@ class DumpNodeSchema(_BoundedRecord, NodeSchema):
             raise ValidationError({"versions": problems})
 
 
+class DumpReleaseNoteSchema(_BoundedRecord, ReleaseNoteSchema):
+    """A release note in a dump: upstream's ReleaseNote plus the locale it is written in."""
+
+    id = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=2**63 - 1))
+    version = fields.String(required=True, validate=validate_version)
+    locale = fields.Enum(ReleaseLocale, by_value=True, required=True)
+
+
 class DumpSchema(_CountsUnknownKeys):
     """A dump's top level (format_version 1).
 
@@ -177,3 +193,10 @@ class DumpSchema(_CountsUnknownKeys):
     source = fields.String()
     publishers = fields.List(fields.Raw(), load_default=list)
     nodes = fields.List(fields.Raw(), required=True)
+    # Optional: a dump without the key says nothing about release notes (older dumps lack it).
+    release_notes = fields.List(
+        fields.Raw(),
+        validate=validate.Length(
+            max=MAX_RELEASE_NOTES, error=f"More than {MAX_RELEASE_NOTES:,} release notes."
+        ),
+    )

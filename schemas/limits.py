@@ -3,7 +3,8 @@ no import can make every page of nodes or versions carry megabytes."""
 
 import orjson
 
-# Free text: a node's description, a version's changelog, status reasons and details.
+# Free text: a node's description, a version's changelog, status reasons and details, and a
+# release note's content (markdown).
 MAX_TEXT_LENGTH = 100_000
 # Links: repository, icon, banner, logo, website, source code, support, download URL.
 MAX_URL_LENGTH = 4_096
@@ -16,7 +17,10 @@ MAX_STRUCTURED_BYTES = 200_000
 # Every key one object holds that the mirror does not know, with its value, as compact JSON.
 MAX_UNKNOWN_BYTES = 100_000
 
-TEXT_FIELDS = frozenset({"description", "changelog", "status_reason", "status_detail"})
+# Release notes one dump may carry: upstream publishes a few a month per project and locale.
+MAX_RELEASE_NOTES = 10_000
+
+TEXT_FIELDS = frozenset({"description", "changelog", "status_reason", "status_detail", "content"})
 URL_FIELDS = frozenset(
     {
         "repository",

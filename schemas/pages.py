@@ -48,19 +48,27 @@ class QueryDateTime(UTCDateTime):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class StatusParameter(fields.Enum):
-    """A version status in a query string; a bad one is named in the error with the choices."""
+class VocabularyParameter(fields.Enum):
+    """One of upstream's words in a query string; a bad one is named with the choices."""
 
-    def __init__(self, **kwargs):
-        super().__init__(NodeVersionStatus, by_value=True, **kwargs)
+    def __init__(self, enum_class, what: str, **kwargs):
+        super().__init__(enum_class, by_value=True, **kwargs)
+        self.what = what
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
             return super()._deserialize(value, attr, data, **kwargs)
         except ValidationError:
             raise ValidationError(
-                f"{value!r} is not a version status; use one of: {self.choices_text}."
+                f"{value!r} is not a {self.what}; use one of: {self.choices_text}."
             ) from None
+
+
+class StatusParameter(VocabularyParameter):
+    """A version status in a query string; a bad one is named in the error with the choices."""
+
+    def __init__(self, **kwargs):
+        super().__init__(NodeVersionStatus, "version status", **kwargs)
 
 
 def search_text(description: str) -> fields.String:

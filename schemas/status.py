@@ -69,6 +69,10 @@ class StatusSchema(WireSchema):
         metadata={"description": "Versions per NodeVersionStatus, every status listed"},
     )
     archives = fields.Nested(ArchivesStatusSchema, required=True)
+    release_notes = fields.Integer(
+        required=True,
+        metadata={"description": "Release notes mirrored, in every project and locale"},
+    )
     newest_created_at = UTCDateTime(
         required=True,
         allow_none=True,

@@ -29,6 +29,11 @@ def precedence_key(version: str) -> tuple:
     return (1, numbers, release_rank, version)
 
 
+def is_semantic_version(version: str) -> bool:
+    """Whether a string is a semantic version (a leading "v" and a missing patch allowed)."""
+    return _SEMVER.fullmatch(version) is not None
+
+
 def newest_first(versions: list[str]) -> list[str]:
     """The given version strings, highest precedence first."""
     return sorted(versions, key=precedence_key, reverse=True)

@@ -10,11 +10,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from models import SYNC_KINDS, ImportKind, ImportRecord, Node, NodeVersion, NodeVersionStatus
+from services.releases.reading import count_release_notes
 from version import __version__
 
 
 def mirror_status(session: Session) -> dict[str, Any]:
-    """Counts of nodes, versions and archives, the newest data, the last import and sync."""
+    """Counts of nodes, versions, archives and release notes, the newest data, the last import
+    and sync."""
     by_status = dict.fromkeys(NodeVersionStatus, 0)
     counts = sa.select(NodeVersion.status, sa.func.count()).group_by(NodeVersion.status)
     by_status.update(session.execute(counts).all())
@@ -24,6 +26,7 @@ def mirror_status(session: Session) -> dict[str, Any]:
         "versions": sum(by_status.values()),
         "versions_by_status": {status.value: count for status, count in by_status.items()},
         "archives": archive_figures(session),
+        "release_notes": count_release_notes(session),
         "newest_created_at": session.scalar(sa.select(sa.func.max(NodeVersion.created_at))),
         "last_import": last_record(session, ImportRecord.kind == ImportKind.IMPORT),
         "last_sync": last_record(session, ImportRecord.kind.in_(SYNC_KINDS)),

@@ -19,6 +19,7 @@ from schemas.dump import (
 from schemas.errors import flatten_messages
 from services.dumps.reader import DumpDocument, DumpRejected
 from services.progress import Step
+from services.releases.incoming import IncomingReleaseNotes, gather_release_notes
 
 # Stable ids for versions a dump gives none: the same pair always gets the same id.
 VERSION_ID_NAMESPACE = uuid.UUID("5c0f3b8e-4a44-4c55-9a53-7f0e0f6d8a11")
@@ -52,6 +53,8 @@ class IncomingMirror:
     version_ids: dict[str, tuple[str, str]] = field(default_factory=dict)
     unknown_keys: Counter = field(default_factory=Counter)
     sources: list[str] = field(default_factory=list)
+    # None unless a dump carries the `release_notes` key.
+    release_notes: IncomingReleaseNotes | None = None
 
 
 def stable_version_id(normalized_node_id: str, version: str) -> str:
@@ -205,6 +208,14 @@ def validate_dumps(documents: list[DumpDocument], progress: Step | None = None) 
     return incoming
 
 
+def _gather_release_notes(top: dict, label: str, incoming: IncomingMirror) -> list[str]:
+    """Take in one dump's release notes, if it carries the key; the problems with them."""
+    if "release_notes" not in top:
+        return []
+    incoming.release_notes = incoming.release_notes or IncomingReleaseNotes()
+    return gather_release_notes(top["release_notes"], label, incoming.release_notes)
+
+
 def _validate_document(
     document: DumpDocument, incoming: IncomingMirror, progress: Step | None
 ) -> list[str]:
@@ -224,6 +235,7 @@ def _validate_document(
             )
             continue
         _merge_publisher(incoming, loaded, f"{label}: publishers[{index}]")
+    problems.extend(_gather_release_notes(top, label, incoming))
     first_place: dict[str, int] = {}
     for index, raw in enumerate(top["nodes"]):
         place = f"nodes[{index}]"

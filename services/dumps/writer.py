@@ -13,6 +13,7 @@ from schemas.node_version import NodeVersionSchema
 from services.catalog.semver import precedence_key
 from services.files import atomic_file
 from services.progress import Step
+from services.releases.reading import exported_release_notes
 from services.timestamps import now_rfc3339
 
 # The `source` of the dumps and bundles this mirror writes of itself.
@@ -32,7 +33,7 @@ def _exported_version(version: NodeVersion) -> orjson.Fragment | dict:
 
 
 def build_dump(session: Session, step: Step | None = None) -> dict:
-    """The mirror's publishers, nodes and every version, in the dump format."""
+    """The mirror's publishers, nodes, every version and its release notes, in the dump format."""
     publishers = [
         _publisher_schema.dump(publisher)
         for publisher in session.execute(sa.select(Publisher).order_by(Publisher.id)).scalars()
@@ -54,7 +55,9 @@ def build_dump(session: Session, step: Step | None = None) -> dict:
         )
         document["versions"] = [_exported_version(version) for version in versions]
         nodes.append(document)
-    return dump_document(publishers, nodes, MIRROR_SOURCE, now_rfc3339())
+    document = dump_document(publishers, nodes, MIRROR_SOURCE, now_rfc3339())
+    document["release_notes"] = exported_release_notes(session)
+    return document
 
 
 def dump_document(publishers: list, nodes: list, source: str, exported_at: str) -> dict:

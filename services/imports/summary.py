@@ -38,12 +38,16 @@ class ImportSummary:
     archives_stored: int = 0
     # Staging folders and unreferenced archives of interrupted imports, removed first.
     leftovers_removed: int = 0
+    # Release notes, when a dump carried the key (None: the mirror's were left alone).
+    release_notes: Tally | None = None
 
     @property
     def changed(self) -> bool:
         """Whether the import changed anything at all."""
         return self.archives_stored > 0 or any(
-            t.added or t.updated or t.removed for t in (self.publishers, self.nodes, self.versions)
+            t.added or t.updated or t.removed
+            for t in (self.publishers, self.nodes, self.versions, self.release_notes)
+            if t is not None
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -55,6 +59,11 @@ class ImportSummary:
             "archives_verified": self.archives_verified,
             "archives_stored": self.archives_stored,
             "unknown_keys": dict(self.unknown_keys),
+            **(
+                {"release_notes": self.release_notes.as_dict()}
+                if self.release_notes is not None
+                else {}
+            ),
         }
 
     def lines(self) -> list[str]:
@@ -66,7 +75,9 @@ class ImportSummary:
                 ("publishers", self.publishers),
                 ("nodes", self.nodes),
                 ("versions", self.versions),
+                ("release notes", self.release_notes),
             )
+            if t is not None
         ]
         if self.archives_verified:
             lines.append(

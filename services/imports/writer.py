@@ -14,6 +14,7 @@ from services.dumps.validation import IncomingMirror, IncomingNode, stable_versi
 from services.imports.derived import latest_version, serialize_version, stamp_changed_nodes
 from services.imports.summary import ImportSummary
 from services.progress import Step
+from services.releases.incoming import write_release_notes
 
 
 def _rows(session: Session, table: sa.Table, column: sa.Column, keys: list) -> list[dict]:
@@ -78,6 +79,7 @@ def apply_incoming(
             summary.nodes.unchanged += 1
     writes.execute(session)
     stamp_changed_nodes(session, writes.changed_nodes())
+    summary.release_notes = write_release_notes(session, incoming.release_notes, replace)
     session.flush()
     return summary
 

@@ -56,6 +56,8 @@ class SyncOutcome:
     versions: int = 0
     publishers: int = 0
     pages: int = 0
+    # The release notes fetched; None when the sync fetched none.
+    release_notes: list[dict] | None = None
     archives: ArchiveTally | None = None
     warnings: list[str] = field(default_factory=list)
     bundle: str | None = None
@@ -63,10 +65,13 @@ class SyncOutcome:
 
     def lines(self) -> list[str]:
         """The summary as a person reads it."""
-        lines = [
+        fetched = (
             f"nodes: {self.nodes} in {self.pages} page(s); versions: {self.versions}; "
             f"publishers: {self.publishers}"
-        ]
+        )
+        if self.release_notes is not None:
+            fetched += f"; release notes: {len(self.release_notes)}"
+        lines = [fetched]
         if self.archives is not None:
             lines.append(self.archives.line())
         lines.append(self.counts.line())

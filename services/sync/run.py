@@ -36,6 +36,7 @@ from services.progress import Log, Progress
 from services.refusals import Refused
 from services.sync.archives import ArchiveTally, fetch_archives, held_archives, plan_archives
 from services.sync.client import RequestCounts, UpstreamClient, UpstreamError
+from services.sync.releases import fetch_release_notes
 from services.sync.request import Snapshot, SyncOutcome, SyncRequest
 from services.sync.walk import walk_catalog
 from services.sync.work import SyncRefused, SyncWork
@@ -171,6 +172,11 @@ def _fetch_catalog(sync: _Sync, snapshot: Snapshot, outcome: SyncOutcome) -> Non
         snapshot.started_at = catalog.first_date
         sync.work.save_state(snapshot.state(request))
     document = sync.document = catalog.as_dump(request.upstream, snapshot.started_at)
+    if not request.node_ids:
+        # Release notes concern the whole registry: a sync of some nodes leaves them alone.
+        notes = fetch_release_notes(sync.client, catalog.warnings)
+        if notes is not None:
+            document["release_notes"] = outcome.release_notes = notes
     if request.with_archives or request.out is not None:
         # Refuse bad data before downloading for it, and never write a bundle that
         # `flask mirror import` would refuse; a plain sync into this mirror leaves it to

@@ -89,6 +89,7 @@ def test_status_of_an_empty_mirror(client):
         "versions": 0,
         "versions_by_status": ZERO_BY_STATUS,
         "archives": {"versions": 0, "stored": 0, "bytes": 0},
+        "release_notes": 0,
         "newest_created_at": None,
         "last_import": None,
         "last_sync": None,
@@ -259,6 +260,7 @@ def test_cli_status_shows_the_same_facts_as_text(app, seeded):
         f"Versions: {expected['versions']} ({by_status})",
         f"Archives: {archives['stored']} stored, {archives['bytes'] / 1000:.1f} KB "
         f"({archives['bytes']} bytes), for {archives['versions']} versions",
+        "Release notes: 0",
         f"Newest createdAt: {expected['newest_created_at']}",
         f"Last import: {finished} from {expected['origin']}; sources: {SEED_DATA}",
         "Last sync: never",

@@ -62,6 +62,8 @@ CASES = [
     ("ListAllNodeVersions", "/versions", "/versions?nodeId=banned-pack", 403),
     ("GetPublisher", "/publishers/{publisherId}", "/publishers/pub-one", 200),
     ("GetPublisher", "/publishers/{publisherId}", "/publishers/nobody", 404),
+    ("GetReleaseNotes", "/releases", "/releases?project=comfyui&current_version=0.3.64", 200),
+    ("GetReleaseNotes", "/releases", "/releases?project=nodes", 400),
 ]
 OPERATIONS = sorted({(operation, path) for operation, path, _, _ in CASES})
 

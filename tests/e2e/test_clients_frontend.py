@@ -115,3 +115,35 @@ def test_the_frontends_reads_answer_cross_origin(seeded_server, path):
     assert response.status == 200, raw
     assert_allows_origin(response)
     json.loads(raw)
+
+
+# What the frontend asks on every page load (its axios client sends a JSON Content-Type even on
+# this GET, so the browser sends a preflight first).
+RELEASES_AT_STARTUP = "/releases?project=comfyui&current_version=0.3.64&form_factor=other&locale=en"
+
+
+def test_the_startup_release_notes_call_answers_cross_origin_after_its_preflight(seeded_server):
+    preflight, _ = request(
+        seeded_server,
+        "OPTIONS",
+        RELEASES_AT_STARTUP,
+        {
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert preflight.status in (200, 204)
+    assert_allows_origin(preflight)
+    headers = preflight.getheader("Access-Control-Allow-Headers", "").lower()
+    assert "content-type" in [header.strip() for header in headers.split(",")]
+
+    response, raw = request(
+        seeded_server,
+        "GET",
+        RELEASES_AT_STARTUP,
+        {"Origin": ORIGIN, "Content-Type": "application/json"},
+    )
+    # The sample bundle carries no release notes: none to show, and no error in the console.
+    assert (response.status, json.loads(raw)) == (200, [])
+    assert_allows_origin(response)

@@ -16,7 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from extensions import db
-from models import ImportRecord, NodeVersionStatus
+from models import ImportRecord, NodeVersionStatus, ReleaseProject
+from services.sync.releases import LOCALES, RELEASE_NOTE_REQUESTS
 from tests.bundles import (
     SEED_DATA,
     SEED_DUMP,
@@ -44,6 +45,12 @@ MISSES = [
 ]
 STATUSES = "&".join(f"statuses={status.value}" for status in NodeVersionStatus)
 FAST = ("--retries", "2", "--backoff", "0.01")
+# What a whole-registry sync asks for release notes, after the nodes: each project in each locale.
+RELEASE_NOTE_QUERIES = [
+    f"GET /releases?project={project}&locale={locale}"
+    for project in ReleaseProject
+    for locale in LOCALES
+]
 
 
 class Answers:
@@ -310,7 +317,8 @@ def test_an_explicit_since_asks_the_upstream_for_changes_after_it(
     output = sync(b, url, "--since", "2999-01-01T00:00:00+01:00", "--out", str(tmp_path / "out"))
     assert "incremental: nodes changed since 2998-12-31T23:00:00.000000Z (--since)" in output
     assert log.since_mark() == [
-        "GET /nodes?page=1&limit=100&include_banned=true&timestamp=2998-12-31T23%3A00%3A00.000000Z"
+        "GET /nodes?page=1&limit=100&include_banned=true&timestamp=2998-12-31T23%3A00%3A00.000000Z",
+        *RELEASE_NOTE_QUERIES,
     ]
 
 
@@ -370,6 +378,7 @@ def test_an_incremental_sync_fetches_only_what_changed(make_mirror, tmp_path):
         assert sorted(r.split("?")[0] for r in rest) == sorted(
             [f"GET /nodes/{n}/versions" for n in changed["nodes"]]
             + [f"GET /archives/{n}/{v}/node.zip" for n, v in changed["archives"]]
+            + ["GET /releases"] * RELEASE_NOTE_REQUESTS
         )
         assert "archives: 3 downloaded" in output
         node_ids = sorted([*NODE_IDS, "comfyui-brand-new"], key=str.lower)

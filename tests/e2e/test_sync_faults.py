@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from services.sync.releases import RELEASE_NOTE_REQUESTS
 from tests.bundles import flip_byte, import_into, mirror_state, sha256, write_bundle
 from tests.dumps import dump, node, version
 from tests.fault_upstream import archived_pairs, small_registry
@@ -160,7 +161,9 @@ def test_a_download_cut_short_or_corrupted_once_is_fetched_again(
     result = sync_out(app, misbehaving_upstream.url, out, "--with-archives")
 
     assert result.exit_code == 0, result.output
-    assert f"{ARCHIVES} downloads; 1 retries" in result.output
+    assert (
+        f"{ARCHIVES} downloads, {RELEASE_NOTE_REQUESTS} release notes; 1 retries" in result.output
+    )
     assert sum(misbehaving_upstream.downloads.values()) == ARCHIVES + 1
     served = {f"archives/{n}/{v}.zip" for n, v in archived_pairs(small_registry())}
     assert set(bundle_archives(out)) == served
