@@ -52,14 +52,23 @@ ARCHIVE_BYTES = Counter(
     "Archive bytes answered (with X-Accel-Redirect, the size of each file handed to the proxy).",
     registry=REGISTRY,
 )
-for _status in BULK_STATUSES:
-    BULK_RESULTS.labels(_status)
+# Found once, as each request's series are below.
+_bulk_series = {status: BULK_RESULTS.labels(status) for status in BULK_STATUSES}
+
+
+# Each (route, method, status)'s counter and latency histogram, found once: `labels()` checks
+# and converts its arguments at every call, which the bulk endpoint should not pay for.
+_request_series: dict[tuple, tuple] = {}
 
 
 def record_request(route: str, method: str, status: int, seconds: float) -> None:
     """Count one answered request and the time it took."""
-    REQUESTS.labels(route, method if method in METHODS else "other", status).inc()
-    LATENCY.labels(route).observe(seconds)
+    key = (route, method if method in METHODS else "other", status)
+    series = _request_series.get(key)
+    if series is None:
+        series = _request_series[key] = (REQUESTS.labels(*key), LATENCY.labels(route))
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 def record_bulk(statuses: Iterable[str]) -> None:
@@ -67,7 +76,7 @@ def record_bulk(statuses: Iterable[str]) -> None:
     tally = Tally(statuses)
     BULK_PAIRS.observe(tally.total())
     for status, count in tally.items():
-        BULK_RESULTS.labels(status).inc(count)
+        (_bulk_series.get(status) or BULK_RESULTS.labels(status)).inc(count)
 
 
 def record_archive_bytes(size: int) -> None:
