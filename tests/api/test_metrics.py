@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from config import Config
 from extensions import db
 from models import ImportRecord
 from services.schema import head_revision
@@ -188,3 +189,16 @@ def test_metrics_off_answers_404_and_counts_nothing(make_mirror, client):
     assert value(after, "mirror_bulk_pairs_total", status="not_found") == value(
         before, "mirror_bulk_pairs_total", status="not_found"
     )
+
+
+@pytest.mark.parametrize(("raw", "on"), [("0", False), ("1", True), ("", True), (" 0 ", False)])
+def test_mirror_metrics_is_read_from_the_environment(monkeypatch, raw, on):
+    monkeypatch.setenv("MIRROR_METRICS", raw)
+    assert Config().METRICS is on
+
+
+@pytest.mark.parametrize("raw", ["yes", "off", "2"])
+def test_a_malformed_mirror_metrics_fails_naming_the_variable(monkeypatch, raw):
+    monkeypatch.setenv("MIRROR_METRICS", raw)
+    with pytest.raises(RuntimeError, match=r"MIRROR_METRICS must be 1 \(on\) or 0 \(off\)"):
+        Config()

@@ -4,7 +4,10 @@ keeps /metrics to the local network and gives each request its id."""
 
 import http.client
 import json
+import os
 import re
+import signal
+import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -60,18 +63,21 @@ def scrape(url: str) -> dict[tuple, float]:
     return parse_samples(answer.body.decode())
 
 
+def parse_file(path: Path) -> dict[tuple, float]:
+    """The samples one process's file holds."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for metric in MultiProcessCollector.merge([str(path)])
+        for sample in metric.samples
+    }
+
+
 def counts_by_worker(folder: Path) -> list[float]:
     """The missing-node requests each process's file counts (workers that counted some)."""
-    counts = []
-    for path in sorted(folder.glob("counter_*.db")):
-        samples = {
-            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for metric in MultiProcessCollector.merge([str(path)])
-            for sample in metric.samples
-        }
-        if counted := value(samples, REQUESTS, **MISSING_NODE):
-            counts.append(counted)
-    return counts
+    counts = [
+        value(parse_file(path), REQUESTS, **MISSING_NODE) for path in folder.glob("counter_*.db")
+    ]
+    return [counted for counted in counts if counted]
 
 
 def test_requests_answered_by_both_workers_add_up(served):
@@ -93,48 +99,39 @@ def test_requests_answered_by_both_workers_add_up(served):
     assert value(scrape(served.url), REQUESTS, **MISSING_NODE) == before + sent
 
 
-def access_line(served, send) -> dict:
-    """The access-log line of the one request `send` makes, as named fields."""
-    served.log.mark()
-    send()
-    (request,) = served.log.wait_for(1)
-    with open(served.log.path, encoding="utf-8") as log:
-        log.seek(served.log.offset)
-        (line,) = [line for line in log.read().splitlines() if request in line]
-    fields = LINE.fullmatch(line)
-    assert fields is not None, line
-    return fields.groupdict()
+def logged_line(served, request_id: str, seconds: float = 30) -> dict:
+    """The access-log line of the request with this id, as named fields, once it is written."""
+    deadline = time.monotonic() + seconds
+    while True:
+        lines = served.log.path.read_text(encoding="utf-8").splitlines()
+        found = [line for line in lines if f" {request_id} " in line]
+        if found:
+            (line,) = found
+            fields = LINE.fullmatch(line)
+            assert fields is not None, line
+            return fields.groupdict()
+        assert time.monotonic() < deadline, f"no access-log line for {request_id}: {lines[-5:]}"
+        time.sleep(0.02)
 
 
 def test_the_access_log_line_of_a_bulk_request(served):
     pairs = [{"node_id": "comfyui-kjnodes", "version": "1.0.0"}, {"node_id": "a", "version": "1"}]
     pairs.append({"node_id": "", "version": ""})
     headers = {"X-Request-Id": "e2e-bulk-1"}
-    answers = []
-    line = access_line(
-        served,
-        lambda: answers.append(
-            post_json(served.url, "/bulk/nodes/versions", {"node_versions": pairs}, headers)
-        ),
-    )
-    assert answers[0].headers["X-Request-Id"] == "e2e-bulk-1"
-    assert line["id"] == "e2e-bulk-1"
+    answer = post_json(served.url, "/bulk/nodes/versions", {"node_versions": pairs}, headers)
+    assert answer.headers["X-Request-Id"] == "e2e-bulk-1"
+    line = logged_line(served, "e2e-bulk-1")
     assert line["request"] == "POST /bulk/nodes/versions HTTP/1.1"
     assert (line["status"], line["route"], line["pairs"]) == ("200", "/bulk/nodes/versions", "3")
     assert int(line["ms"]) >= 0
 
 
 def test_the_access_log_line_of_a_read_carries_the_route_template(served):
-    answers = []
-    line = access_line(served, lambda: answers.append(get(served.url, "/nodes/absent-pack")))
-    made = answers[0].headers["X-Request-Id"]
+    made = get(served.url, "/nodes/absent-pack").headers["X-Request-Id"]
     assert re.fullmatch(r"[0-9a-f]{32}", made)
-    assert (line["id"], line["status"], line["route"], line["pairs"]) == (
-        made,
-        "404",
-        "/nodes/<nodeId>",
-        "-",
-    )
+    line = logged_line(served, made)
+    assert line["request"] == "GET /nodes/absent-pack HTTP/1.1"
+    assert (line["status"], line["route"], line["pairs"]) == ("404", "/nodes/<nodeId>", "-")
 
 
 def get_from(url: str, target: str, source: str, headers: dict | None = None):
@@ -178,3 +175,55 @@ def test_nginx_gives_each_request_its_own_id(served, tmp_path):
         }
     assert len(ids) == 2
     assert all(re.fullmatch(r"[0-9a-f]{32}", made) for made in ids)
+
+
+def test_with_metrics_off_requests_keep_their_ids_and_log_lines(tmp_path):
+    with serve_mirror(tmp_path, seeded=False, MIRROR_METRICS="0") as mirror:
+        answer = get(mirror.url, "/metrics")
+        assert answer.status == 404
+        assert "MIRROR_METRICS=0" in answer.json()["message"]
+        made = get(mirror.url, "/nodes/absent-pack").headers["X-Request-Id"]
+        line = logged_line(mirror, made)
+    assert re.fullmatch(r"[0-9a-f]{32}", made)
+    assert (line["route"], line["status"]) == ("/nodes/<nodeId>", "404")
+
+
+def parent_of(pid: int) -> tuple[int, str]:
+    """A running process's parent and state, from /proc (OSError once it is gone)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[1]), fields[0]
+
+
+def children_of(parent: int) -> set[int]:
+    """The live processes whose parent is `parent`."""
+    children = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid, state = parent_of(int(entry.name))
+            except (OSError, IndexError):
+                continue
+            if ppid == parent and state != "Z":
+                children.add(int(entry.name))
+    return children
+
+
+def test_a_killed_workers_requests_stay_counted(served):
+    folder = Path(served.env["PROMETHEUS_MULTIPROC_DIR"])
+    with ThreadPoolExecutor(BATCH) as pool:
+        list(pool.map(lambda n: get(served.url, f"/nodes/gone-{n}"), range(BATCH)))
+    before = value(scrape(served.url), REQUESTS, **MISSING_NODE)
+    counting = [
+        path
+        for path in folder.glob("counter_*.db")
+        if value(parse_file(path), REQUESTS, **MISSING_NODE)
+    ]
+    victim = int(counting[0].stem.removeprefix("counter_"))
+    master, _ = parent_of(victim)
+    os.kill(victim, signal.SIGKILL)
+    # gunicorn reaps it (child_exit runs) before it starts the worker that replaces it.
+    deadline = time.monotonic() + 30
+    while victim in (alive := children_of(master)) or len(alive) < 2:
+        assert time.monotonic() < deadline, f"gunicorn did not replace worker {victim}"
+        time.sleep(0.05)
+    assert value(scrape(served.url), REQUESTS, **MISSING_NODE) == before
