@@ -148,14 +148,15 @@ def get_from(url: str, target: str, source: str, headers: dict | None = None):
         connection.close()
 
 
-def test_nginx_serves_metrics_to_the_local_network_only(served, tmp_path):
+@pytest.mark.parametrize("prefix", ["", "/registry"], ids=["root", "registry"])
+def test_nginx_serves_metrics_to_the_local_network_only(served, tmp_path, prefix):
     archives = served.env["MIRROR_ARCHIVE_DIR"]
-    with nginx(tmp_path / "nginx", served.url, archives) as url:
-        status, _, body = get_from(url, "/metrics", "127.0.0.1")
+    with nginx(tmp_path / "nginx", served.url, archives, prefix) as url:
+        status, _, body = get_from(url, prefix + "/metrics", "127.0.0.1")
         assert status == 200
         assert REQUESTS in body.decode()
         # 127.0.0.2 is this machine too, but not an address the template allows.
-        status, headers, body = get_from(url, "/metrics", "127.0.0.2")
+        status, headers, body = get_from(url, prefix + "/metrics", "127.0.0.2")
         assert status == 403
         assert headers["Content-Type"] == "application/json"
         assert json.loads(body) == {
