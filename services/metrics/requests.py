@@ -52,13 +52,10 @@ ARCHIVE_BYTES = Counter(
     "Archive bytes answered (with X-Accel-Redirect, the size of each file handed to the proxy).",
     registry=REGISTRY,
 )
-# Found once, as each request's series are below.
-_bulk_series = {status: BULK_RESULTS.labels(status) for status in BULK_STATUSES}
-
-
-# Each (route, method, status)'s counter and latency histogram, found once: `labels()` checks
-# and converts its arguments at every call, which the bulk endpoint should not pay for.
+# Each labelled series is found once: `labels()` checks and converts its arguments at every
+# call, which the bulk endpoint should not pay for. Requests' by (route, method, status).
 _request_series: dict[tuple, tuple] = {}
+_bulk_series = {status: BULK_RESULTS.labels(status) for status in BULK_STATUSES}
 
 
 def record_request(route: str, method: str, status: int, seconds: float) -> None:
