@@ -5,7 +5,6 @@ import os
 
 import sqlalchemy as sa
 
-from database import is_database_failure
 from models import NodeVersion
 from services.schema import head_revision, holds_mirror_tables, schema_refusal
 
@@ -24,8 +23,7 @@ def readiness_problem(engine: sa.Engine, metadata: sa.MetaData, archive_root: st
             return refusal
         return archive_problem(engine, archive_root)
     except sa.exc.DBAPIError as exc:
-        if not is_database_failure(exc):
-            raise
+        # Down, locked, or missing a table: whatever fails, the mirror cannot serve.
         reason = (str(exc.orig).strip() or type(exc.orig).__name__).splitlines()[0]
         where = engine.url.render_as_string(hide_password=True)
         return f"the database {where} does not answer: {reason}"

@@ -4,6 +4,10 @@ answer, errors included, carries it back."""
 import re
 
 import pytest
+import sqlalchemy as sa
+
+from extensions import db
+from tests.metrics import scrape, value
 
 NEW_ID = re.compile(r"[0-9a-f]{32}")
 BULK = "/bulk/nodes/versions"
@@ -55,3 +59,18 @@ def test_error_answers_carry_the_request_id(client, method, target, options, sta
     response = client.open(target, method=method, headers=headers, **options)
     assert response.status_code == status
     assert response.headers["X-Request-Id"] == "from-the-proxy"
+
+
+def test_a_server_failure_carries_the_request_id_and_is_counted(make_mirror):
+    app = make_mirror(PROPAGATE_EXCEPTIONS=False)
+    with app.app_context():
+        db.session.execute(sa.text("DROP TABLE node_versions"))
+        db.session.commit()
+    client = app.test_client()
+    labels = {"route": BULK, "method": "POST", "status": "500"}
+    before = value(scrape(client), "mirror_http_requests_total", **labels)
+    body = {"node_versions": [{"node_id": "a", "version": "1"}]}
+    response = client.post(BULK, json=body, headers={"X-Request-Id": "failing-1"})
+    assert response.status_code == 500
+    assert response.headers["X-Request-Id"] == "failing-1"
+    assert value(scrape(client), "mirror_http_requests_total", **labels) == before + 1
