@@ -38,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_extensions(app)
     register_archive_store(app)
     register_proxy_fix(app)
+    register_request_observers(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
@@ -90,6 +91,13 @@ def register_proxy_fix(app: Flask) -> None:
         )
 
 
+def register_request_observers(app: Flask) -> None:
+    """Give every request an id and its access-log fields, and count it (unless METRICS=0)."""
+    from blueprints.observe import register_request_observers as register
+
+    register(app)
+
+
 def register_blueprints(app: Flask) -> None:
     """Mount the API's routes."""
     from blueprints import (
@@ -99,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
         features,
         limits,
         meta,
+        metrics,
         nodes,
         publishers,
         releases,
@@ -112,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(features.bp)
     app.register_blueprint(limits.bp)
     app.register_blueprint(meta.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(nodes.bp)
     app.register_blueprint(publishers.bp)
     app.register_blueprint(releases.bp)

@@ -16,6 +16,16 @@ def _int_env(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _switch_env(name: str, default: bool) -> bool:
+    """Read an on/off setting written 1 or 0, failing with a message that names the variable."""
+    raw = os.environ.get(name, "").strip()
+    if raw == "":
+        return default
+    if raw not in ("0", "1"):
+        raise RuntimeError(f"{name} must be 1 (on) or 0 (off), got {raw!r}")
+    return raw == "1"
+
+
 # URL schemes that name PostgreSQL as hosting platforms and libpq write them, and the one
 # SQLAlchemy needs to pick psycopg 3 rather than its default driver, psycopg2.
 POSTGRESQL_SCHEMES = ("postgres://", "postgresql://")
@@ -79,6 +89,9 @@ class Config:
             raise RuntimeError(
                 f"MIRROR_DB_LOCK_TIMEOUT must be 0 or more seconds, got {self.DB_LOCK_TIMEOUT}"
             )
+        # GET /metrics and the per-request figures behind it: 1 (on) or 0 (off: /metrics answers
+        # 404 and requests are not counted). Request ids and the access log stay either way.
+        self.METRICS = _switch_env("MIRROR_METRICS", True)
         # The dumps `flask mirror seed` loads into an empty mirror.
         self.SEED_DATA_DIR = os.environ.get(
             "MIRROR_SEED_DATA",

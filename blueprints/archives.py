@@ -7,6 +7,7 @@ from werkzeug.exceptions import NotFound
 
 from blueprints.byte_ranges import send_ranged_file
 from blueprints.limits import drop_stalled_download
+from blueprints.observe import note_archive_bytes
 from blueprints.operations import operation
 from extensions import db
 from services.catalog.queries import get_archive
@@ -62,6 +63,7 @@ def download_archive(node_id: str, version: str):
     )
     response.cache_control.public = True
     response.cache_control.immutable = True
+    note_archive_bytes(response)
     if accel and response.status_code == 200:
         # The proxy's internal location sits under the prefix it serves the mirror at.
         inside = os.path.relpath(path, store.root).replace(os.sep, "/")

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
+from blueprints.observe import note_bulk_pairs
 from blueprints.operations import operation
 from blueprints.responses import json_response
 from extensions import db
@@ -57,4 +58,5 @@ def get_bulk_node_versions():
     except ValidationError as exc:
         raise BadRequest(summarize_messages(exc.messages)) from None
     results = look_up_node_versions(db.session, pairs)
+    note_bulk_pairs(results)
     return json_response({"node_versions": results})

@@ -219,3 +219,14 @@ def write_lock_held(url: str):
     finally:
         holder.rollback()
         holder.close()
+
+
+def make_unreachable(url: str) -> None:
+    """Take the database at `url` away, as an outage would: its SQLite file's folder renamed,
+    or its PostgreSQL database dropped. Its app's pooled connections must be disposed first."""
+    if backend() == SQLITE:
+        folder = Path(sa.make_url(url).database).parent
+        folder.rename(folder.with_name(folder.name + "-gone"))
+        return
+    with _maintenance() as connection:
+        connection.execute(f"DROP DATABASE {sa.make_url(url).database} WITH (FORCE)")

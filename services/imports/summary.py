@@ -44,11 +44,7 @@ class ImportSummary:
     @property
     def changed(self) -> bool:
         """Whether the import changed anything at all."""
-        return self.archives_stored > 0 or any(
-            t.added or t.updated or t.removed
-            for t in (self.publishers, self.nodes, self.versions, self.release_notes)
-            if t is not None
-        )
+        return summary_changed(self.as_dict())
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as plain data, as stored in the import record."""
@@ -96,3 +92,12 @@ class ImportSummary:
         if not self.changed:
             lines.append("The mirror already held exactly this data: nothing changed.")
         return lines
+
+
+def summary_changed(stored: dict[str, Any]) -> bool:
+    """Whether a summary, as an import record stores it, says the import changed anything."""
+    names = ("publishers", "nodes", "versions", "release_notes")
+    tallies = (stored.get(name) or {} for name in names)
+    return bool(stored.get("archives_stored")) or any(
+        tally.get("added") or tally.get("updated") or tally.get("removed") for tally in tallies
+    )
