@@ -37,7 +37,7 @@ def render(prefix: Path, listen: str, apps: list[str], archive_dir: str, path_pr
     settings = {
         "NGINX_PREFIX": str(prefix),
         "LISTEN": listen,
-        "APP": "\n".join(f"server {app};" for app in apps),
+        "APP": " ".join(f"server {app};" for app in apps),
         "ARCHIVE_DIR": archive_dir,
         "PATH_PREFIX": path_prefix,
     }
@@ -53,13 +53,30 @@ def render(prefix: Path, listen: str, apps: list[str], archive_dir: str, path_pr
     return conf
 
 
+def retried_on_itself(app_url: str) -> list[str]:
+    """The upstream of one gunicorn as the README gives it: the same server twice, never marked
+    failed, so that nginx can send a request that failed on it to it again."""
+    app = app_url.removeprefix("http://")
+    return [f"{app} max_fails=0"] * 2
+
+
 @contextmanager
-def nginx(prefix: Path, app_url: str, archive_dir: str, path_prefix: str = ""):
-    """Run nginx in front of the mirror at `app_url`; yield nginx's URL, path prefix included."""
+def nginx(
+    prefix: Path,
+    app_url: str,
+    archive_dir: str,
+    path_prefix: str = "",
+    upstream: list[str] | None = None,
+):
+    """Run nginx in front of the mirror at `app_url`; yield nginx's URL, path prefix included.
+
+    `upstream` gives the upstream's `server` lines (address and parameters) in place of
+    app_url's one.
+    """
     binary = nginx_binary()
     port = free_port()
-    app = app_url.removeprefix("http://")
-    conf = render(prefix, f"127.0.0.1:{port}", [app], archive_dir, path_prefix)
+    apps = upstream or [app_url.removeprefix("http://")]
+    conf = render(prefix, f"127.0.0.1:{port}", apps, archive_dir, path_prefix)
     command = [binary, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")]
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr

@@ -175,3 +175,42 @@ def serve_mirror(
         seed(env)
     with gunicorn(env, port) as url:
         yield ServedMirror(url, env, AccessLog(Path(env["GUNICORN_ACCESS_LOG"]), url))
+
+
+# The file a served gunicorn's master writes its pid to, under the folder pid_file_settings names.
+PID_FILE = "gunicorn.pid"
+
+
+def pid_file_settings(folder: Path) -> dict[str, str]:
+    """The setting that makes gunicorn write its master's pid to folder/gunicorn.pid."""
+    return {"GUNICORN_CMD_ARGS": f"--pid {folder / PID_FILE}"}
+
+
+def master_pid(folder: Path) -> int:
+    """The pid of the gunicorn master that pid_file_settings(folder) was given to."""
+    return int((folder / PID_FILE).read_text())
+
+
+def worker_pids(master: int) -> set[int]:
+    """The pids of a gunicorn master's worker processes now (its children, read from /proc)."""
+    workers = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+        if int(fields[1]) == master:
+            workers.add(int(stat.parent.name))
+    return workers
+
+
+def wait_for_workers(master: int, count: int, gone: set[int], seconds: float = 60) -> set[int]:
+    """Wait until the master has `count` workers, none of them in `gone`; their pids."""
+    deadline = time.monotonic() + seconds
+    while True:
+        workers = worker_pids(master)
+        if len(workers) == count and not workers & gone:
+            return workers
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gunicorn {master} has workers {workers}, not {count} new ones")
+        time.sleep(0.05)
