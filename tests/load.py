@@ -98,7 +98,7 @@ class Load:
         self,
         url: str,
         requests: list[tuple[str, object]],
-        seconds: float,
+        seconds: int,
         workdir: Path,
         connections: int = 8,
         threads: int = 2,
@@ -110,7 +110,7 @@ class Load:
                 value = workdir / f"bulk-{index}.json"
                 value.write_text(json.dumps(requests[index][1]))
             arguments += [kind, str(value)]
-        command = [wrk_binary(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s"]
+        command = [wrk_binary(), f"-t{threads}", f"-c{connections}", f"-d{int(seconds)}s"]
         command += ["--latency", "--timeout", TIMEOUT, "-s", str(SCRIPT), url, "--", *arguments]
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

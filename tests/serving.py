@@ -214,3 +214,37 @@ def wait_for_workers(master: int, count: int, gone: set[int], seconds: float = 6
         if time.monotonic() > deadline:
             raise AssertionError(f"gunicorn {master} has workers {workers}, not {count} new ones")
         time.sleep(0.05)
+
+
+def wait_for_master(folder: Path, pid_file: str = PID_FILE, seconds: float = 60) -> int:
+    """Wait until folder/`pid_file` names a running gunicorn master with its workers; its pid.
+
+    A master started by USR2 writes gunicorn.pid.2, and renames it gunicorn.pid once the old
+    master has exited.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            master = int((folder / pid_file).read_text())
+            if worker_pids(master) and Path(f"/proc/{master}").exists():
+                return master
+        except (OSError, ValueError):
+            pass  # not written yet, or being written
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no gunicorn master wrote {folder / pid_file}")
+        time.sleep(0.05)
+
+
+def wait_until_gone(pid: int, seconds: float = 60) -> None:
+    """Wait until process `pid` has exited (whoever its parent is)."""
+    deadline = time.monotonic() + seconds
+    while Path(f"/proc/{pid}").exists():
+        stat = Path(f"/proc/{pid}/stat")
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return  # exited; its parent has yet to reap it
+        except OSError:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"process {pid} did not exit")
+        time.sleep(0.05)

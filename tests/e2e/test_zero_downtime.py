@@ -22,12 +22,15 @@ from tests.http_wire import post_json
 from tests.load import BULK_PATH, Load, LoadReport, bulk_body, logged_load_requests, wrk_binary
 from tests.nginx import nginx, retried_on_itself
 from tests.serving import (
+    PID_FILE,
     ServedMirror,
     flask,
     master_pid,
     pid_file_settings,
     serve_mirror,
+    wait_for_master,
     wait_for_workers,
+    wait_until_gone,
     worker_pids,
 )
 
@@ -217,6 +220,30 @@ def test_graceful_reload_while_serving_fails_no_request(front, tmp_path):
         wait_for_workers(master, WORKERS, gone=old_workers)
 
     run = under_load(front, reload, tmp_path / "load")
+    assert_nothing_failed(run)
+    assert run.after == run.before
+    run.assert_each_answer_whole()
+
+
+def test_new_master_taking_over_while_serving_fails_no_request(front, tmp_path):
+    old = master_pid(front.folder)
+    started: list[int] = []
+
+    def take_over():
+        os.kill(old, signal.SIGUSR2)
+        started.append(wait_for_master(front.folder, PID_FILE + ".2"))
+        wait_for_workers(started[0], WORKERS, gone=set())
+        os.kill(old, signal.SIGTERM)
+        wait_until_gone(old)
+
+    try:
+        run = under_load(front, take_over, tmp_path / "load")
+        # The new master, on its own now, takes the pid file's name.
+        assert wait_for_master(front.folder) == started[0]
+    finally:
+        for master in started:  # no longer a child of the test's: stopped here
+            os.kill(master, signal.SIGTERM)
+            wait_until_gone(master)
     assert_nothing_failed(run)
     assert run.after == run.before
     run.assert_each_answer_whole()
