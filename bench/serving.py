@@ -17,11 +17,11 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.bundles import SEED_DUMP
-from tests.http_wire import served_env
+from tests.bundles import SEED_DUMP, upstream_version, write_bundle
+from tests.dumps import dump, node
 from tests.load import Load, bulk_body
-from tests.nginx import nginx, retried_on_itself
-from tests.serving import gunicorn, serve_mirror
+from tests.nginx import nginx
+from tests.serving import flask, serve_mirror
 
 ARCHIVE_PAIR = ("big-pack", "1.0.0")
 ARCHIVE_TARGET = "/archives/big-pack/1.0.0/node.zip"
@@ -54,7 +54,7 @@ def seed_pairs(count: int) -> list[tuple[str, str]]:
 @contextmanager
 def behind_nginx(folder: Path, app_url: str, archive_dir: str):
     """nginx from the template in front of one gunicorn, as the README runs it; its URL."""
-    with nginx(folder, app_url, archive_dir, upstream=retried_on_itself(app_url)) as url:
+    with nginx(folder, app_url, archive_dir) as url:
         yield url
 
 
@@ -107,16 +107,22 @@ def download_speeds(url: str, runs: int) -> list[float]:
 def download_rows(args: argparse.Namespace, workdir: Path) -> list[list[str]]:
     """Download speeds of one archive through nginx, relayed and sent by nginx itself."""
     archive = random.Random(20261130).randbytes(args.archive_mb * 1024 * 1024)
-    env = served_env(workdir / "archive-mirror", {ARCHIVE_PAIR: archive})
+    node_id, number = ARCHIVE_PAIR
+    document = dump(node(node_id, upstream_version(node_id, number)))
+    bundle = write_bundle(workdir / "bundle", document, contents={ARCHIVE_PAIR: archive})
+    ways = {"relayed from gunicorn": {}, "X-Accel-Redirect": {"MIRROR_ACCEL_REDIRECT": ACCEL}}
     rows = []
-    ways = (("relayed from gunicorn", {}), ("X-Accel-Redirect", {"MIRROR_ACCEL_REDIRECT": ACCEL}))
-    for name, settings in ways:
-        prefix = workdir / f"nginx-{len(rows)}"
-        with (
-            gunicorn({**env, "WEB_CONCURRENCY": args.workers, **settings}) as app,
-            behind_nginx(prefix, app, env["MIRROR_ARCHIVE_DIR"]) as url,
-        ):
-            speeds = download_speeds(url, args.downloads)
+    for index, (name, settings) in enumerate(ways.items()):
+        folder = workdir / f"archive-mirror-{index}"
+        folder.mkdir()
+        settings = {"WEB_CONCURRENCY": args.workers, **settings}
+        with serve_mirror(folder, seeded=False, **settings) as served:
+            imported = flask("mirror", "import", str(bundle), env=served.env)
+            if imported.returncode != 0:
+                raise SystemExit(f"the archive's bundle was refused: {imported.stderr}")
+            archives = served.env["MIRROR_ARCHIVE_DIR"]
+            with behind_nginx(workdir / f"nginx-{index}", served.url, archives) as url:
+                speeds = download_speeds(url, args.downloads)
         rows.append(
             [
                 f"{args.archive_mb} MiB archive via nginx, {name}",

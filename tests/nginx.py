@@ -53,29 +53,14 @@ def render(prefix: Path, listen: str, apps: list[str], archive_dir: str, path_pr
     return conf
 
 
-def retried_on_itself(app_url: str) -> list[str]:
-    """The upstream of one gunicorn as the README gives it: the same server twice, never marked
-    failed, so that nginx can send a request that failed on it to it again."""
-    app = app_url.removeprefix("http://")
-    return [f"{app} max_fails=0"] * 2
-
-
 @contextmanager
-def nginx(
-    prefix: Path,
-    app_url: str,
-    archive_dir: str,
-    path_prefix: str = "",
-    upstream: list[str] | None = None,
-):
-    """Run nginx in front of the mirror at `app_url`; yield nginx's URL, path prefix included.
-
-    `upstream` gives the upstream's `server` lines (address and parameters) in place of
-    app_url's one.
-    """
+def nginx(prefix: Path, app_url: str | list[str], archive_dir: str, path_prefix: str = ""):
+    """Run nginx in front of the mirror at `app_url` (or several gunicorns of one mirror, given
+    a list); yield nginx's URL, path prefix included."""
     binary = nginx_binary()
     port = free_port()
-    apps = upstream or [app_url.removeprefix("http://")]
+    urls = [app_url] if isinstance(app_url, str) else app_url
+    apps = [url.removeprefix("http://") for url in urls]
     conf = render(prefix, f"127.0.0.1:{port}", apps, archive_dir, path_prefix)
     command = [binary, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")]
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
