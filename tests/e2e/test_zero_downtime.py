@@ -97,7 +97,8 @@ class Checker(threading.Thread):
 
     def run(self) -> None:
         """Send until halted."""
-        while not self.halt.is_set():
+        # Paced, so the checker takes little of what the load and the change need.
+        while not self.halt.wait(PACE_SECONDS):
             try:
                 answer = post_json(self.url, BULK_PATH, bulk_body(SEED_PAIRS))
             except (OSError, http.client.HTTPException) as exc:
@@ -107,8 +108,6 @@ class Checker(threading.Thread):
                 self.failures.append(f"{answer.status}: {answer.body[:300]!r}")
                 continue
             self.answers.append(answer.json()["node_versions"])
-            # Paced, so the checker takes little of what the load and the change need.
-            self.halt.wait(PACE_SECONDS)
 
 
 @dataclass
@@ -160,8 +159,11 @@ def under_load(front: Front, change: Callable[[], None], workdir: Path) -> Run:
     checker = Checker(front.url)
     checker.start()
     try:
-        loaded = lambda: front.logged_load() >= LOGGED_AROUND_CHANGE  # noqa: E731
-        wait_while_loaded(load, lambda: checker.answers and loaded(), "the change began")
+        wait_while_loaded(
+            load,
+            lambda: checker.answers and front.logged_load() >= LOGGED_AROUND_CHANGE,
+            "the change began",
+        )
         change()
         logged, answered = front.logged_load(), len(checker.answers)
         wait_while_loaded(
@@ -201,6 +203,7 @@ def test_import_while_serving_answers_every_request_old_or_new_whole(front, tmp_
     new_dump = write(tmp_path / "re-released.json", re_released(json.loads(SEED_DUMP.read_text())))
 
     def import_new_dump():
+        """`flask mirror import` of the re-released dump, into the served database."""
         imported = flask("mirror", "import", str(new_dump), env=front.served.env)
         assert imported.returncode == 0, imported.stderr
 
@@ -216,6 +219,7 @@ def test_graceful_reload_while_serving_fails_no_request(front, tmp_path):
     old_workers = worker_pids(master)
 
     def reload():
+        """HUP the master; return once the old workers have all exited."""
         os.kill(master, signal.SIGHUP)
         wait_for_workers(master, WORKERS, gone=old_workers)
 
@@ -230,6 +234,7 @@ def test_new_master_taking_over_while_serving_fails_no_request(front, tmp_path):
     started: list[int] = []
 
     def take_over():
+        """USR2 the master, then TERM it once the new master's workers are up."""
         os.kill(old, signal.SIGUSR2)
         started.append(wait_for_master(front.folder, PID_FILE + ".2"))
         wait_for_workers(started[0], WORKERS, gone=set())
@@ -254,6 +259,7 @@ def test_worker_killed_while_serving_fails_only_the_answer_it_was_sending(front,
     victim = min(worker_pids(master))
 
     def crash():
+        """SIGKILL one worker; return once gunicorn has replaced it."""
         os.kill(victim, signal.SIGKILL)
         wait_for_workers(master, WORKERS, gone={victim})
 
@@ -276,6 +282,7 @@ def test_worker_killed_while_serving_fails_only_the_answer_it_was_sending(front,
 
 def test_db_upgrade_with_nothing_to_apply_while_serving_fails_no_request(front, tmp_path):
     def upgrade():
+        """`flask db upgrade` on the served database, with nothing to apply."""
         upgraded = flask("db", "upgrade", env=front.served.env)
         assert upgraded.returncode == 0, upgraded.stderr
         assert "Running upgrade" not in upgraded.stderr, upgraded.stderr
