@@ -109,6 +109,79 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+# The file a served gunicorn's master writes its pid to, under the folder pid_file_settings names.
+PID_FILE = "gunicorn.pid"
+
+
+def pid_file_settings(folder: Path) -> dict[str, str]:
+    """The setting that makes gunicorn write its master's pid to folder/gunicorn.pid."""
+    return {"GUNICORN_CMD_ARGS": f"--pid {folder / PID_FILE}"}
+
+
+def master_pid(folder: Path) -> int:
+    """The pid of the gunicorn master that pid_file_settings(folder) was given to."""
+    return int((folder / PID_FILE).read_text())
+
+
+def worker_pids(master: int) -> set[int]:
+    """The pids of a gunicorn master's worker processes now (its children, read from /proc)."""
+    workers = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+        if int(fields[1]) == master:
+            workers.add(int(stat.parent.name))
+    return workers
+
+
+def wait_for_workers(master: int, count: int, gone: set[int], seconds: float = 60) -> set[int]:
+    """Wait until the master has `count` workers, none of them in `gone`; their pids."""
+    deadline = time.monotonic() + seconds
+    while True:
+        workers = worker_pids(master)
+        if len(workers) == count and not workers & gone:
+            return workers
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gunicorn {master} has workers {workers}, not {count} new ones")
+        time.sleep(0.05)
+
+
+def wait_for_master(folder: Path, pid_file: str = PID_FILE, seconds: float = 60) -> int:
+    """Wait until folder/`pid_file` names a running gunicorn master with its workers; its pid.
+
+    A master started by USR2 writes gunicorn.pid.2, and renames it gunicorn.pid once the old
+    master has exited.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            master = int((folder / pid_file).read_text())
+            if worker_pids(master) and Path(f"/proc/{master}").exists():
+                return master
+        except (OSError, ValueError):
+            pass  # not written yet, or being written
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no gunicorn master wrote {folder / pid_file}")
+        time.sleep(0.05)
+
+
+def wait_until_gone(pid: int, seconds: float = 60) -> None:
+    """Wait until process `pid` has exited (whoever its parent is)."""
+    deadline = time.monotonic() + seconds
+    while Path(f"/proc/{pid}").exists():
+        stat = Path(f"/proc/{pid}/stat")
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return  # exited; its parent has yet to reap it
+        except OSError:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"process {pid} did not exit")
+        time.sleep(0.05)
+
+
 class AccessLog:
     """The requests a served mirror's gunicorn logged, read from a mark onwards."""
 
