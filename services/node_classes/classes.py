@@ -5,8 +5,9 @@ returns."""
 import ast
 import json
 
+from services.node_classes.definitions import as_python
 from services.node_classes.namespaces import Interpreter
-from services.node_classes.values import ClassRef, FunctionRef, SchemaCall, Scope
+from services.node_classes.values import ClassRef, FunctionRef, SchemaCall
 
 # Upstream's io types by their class name in comfy_api's io module, for the outputs of
 # io.Schema; an output of any other type leaves return_types out.
@@ -112,79 +113,58 @@ class NodeClassReader:
 
     def __init__(self, interpreter: Interpreter):
         self.interpreter = interpreter
-        self.limits = interpreter.limits
 
-    def lineage(self, cls: ClassRef) -> list[ClassRef]:
-        """The class and its pack base classes, nearest first (depth first, left to right)."""
-        found, pending = [], [(cls, 0)]
-        while pending and len(found) <= self.limits.max_depth:
-            current, depth = pending.pop()
-            if any(current is seen for seen in found):
-                continue
-            found.append(current)
-            scope = self.interpreter.module_scope(current.module, depth)
-            bases = [self.interpreter.evaluate(b, scope, depth) for b in current.node.bases]
-            pending.extend((b, depth + 1) for b in reversed(bases) if isinstance(b, ClassRef))
-        return found
+    def value(self, node: ast.expr, module: str) -> object:
+        """An expression's value as plain Python: a literal, or what the pack's names give."""
+        read = literal(node)
+        if read is None:
+            scope = self.interpreter.module_scope(module, 0)
+            read = as_python(self.interpreter.evaluate(node, scope, 1))
+        return read
 
     def fields(self, cls: ClassRef) -> dict:
-        """The ComfyNode fields the class's literal attributes and schema give."""
+        """The ComfyNode fields the class's attributes and schema give, where they are known."""
         found = {}
-        for ancestor in reversed(self.lineage(cls)):
-            for name, value in assigned_attributes(ancestor.node).items():
+        for ancestor in reversed(self.interpreter.lineage(cls)):
+            for name, node in assigned_attributes(ancestor.node).items():
                 if name in CLASS_FIELDS:
                     key, test, store = CLASS_FIELDS[name]
-                    read = literal(value)
+                    read = self.value(node, ancestor.module)
                     if test(read):
                         found[key] = store(read)
         schema = self.schema(cls)
         if schema is not None:
-            found.update(schema_fields(schema.call))
+            found.update(self.schema_fields(schema.call, cls.module))
         return found
 
-    def method(self, cls: ClassRef, name: str) -> FunctionRef | None:
-        """The class's own or inherited method of that name."""
-        for ancestor in self.lineage(cls):
-            for statement in ancestor.node.body:
-                is_method = isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef)
-                if is_method and statement.name == name:
-                    return FunctionRef(ancestor.module, statement)
-        return None
-
-    def result(self, function: FunctionRef | None) -> object:
-        """What a function returns, read from its first return statement that can be read."""
+    def result(self, function: object) -> object:
+        """What a pack function (called without arguments) returns, if it can be read."""
         if not isinstance(function, FunctionRef):
             return None
-        module = self.interpreter.module_scope(function.module, 0)
-        scope = Scope(function.module, parent=module)
-        for statement in function.node.body:
-            if isinstance(statement, ast.Return):
-                value = self.interpreter.evaluate(statement.value, scope, 1)
-                if value is not None:
-                    return value
-            else:
-                self.interpreter.tick()
-                self.interpreter.run_statement(statement, scope, 1)
-        return None
+        return self.interpreter.call_function(function, {}, 1)
+
+    def method_result(self, cls: ClassRef, name: str) -> object:
+        """What a class's own or inherited method returns, if it can be read."""
+        return self.result(self.interpreter.class_attribute(cls, name, 1))
 
     def schema(self, cls: ClassRef) -> SchemaCall | None:
         """The io.Schema call the class's define_schema() returns, if it reads as one."""
-        schema = self.result(self.method(cls, "define_schema"))
+        schema = self.method_result(cls, "define_schema")
         return schema if isinstance(schema, SchemaCall) else None
 
-
-def schema_fields(call: ast.Call) -> dict:
-    """The ComfyNode fields an io.Schema call's literal keywords give (node_id included)."""
-    found = {}
-    for keyword in call.keywords:
-        value = literal(keyword.value)
-        if keyword.arg == "node_id" and is_text(value):
-            found["comfy_node_name"] = value
-        elif keyword.arg in SCHEMA_FIELDS and SCHEMA_FIELDS[keyword.arg][1](value):
-            found[SCHEMA_FIELDS[keyword.arg][0]] = value
-        elif keyword.arg == "outputs" and isinstance(keyword.value, ast.List | ast.Tuple):
-            found.update(output_fields(keyword.value.elts))
-    return found
+    def schema_fields(self, call: ast.Call, module: str) -> dict:
+        """The ComfyNode fields an io.Schema call's known keywords give (node_id included)."""
+        found = {}
+        for keyword in call.keywords:
+            if keyword.arg == "outputs" and isinstance(keyword.value, ast.List | ast.Tuple):
+                found.update(output_fields(keyword.value.elts))
+                continue
+            value = self.value(keyword.value, module)
+            if keyword.arg == "node_id" and is_text(value):
+                found["comfy_node_name"] = value
+            elif keyword.arg in SCHEMA_FIELDS and SCHEMA_FIELDS[keyword.arg][1](value):
+                found[SCHEMA_FIELDS[keyword.arg][0]] = value
+        return found
 
 
 def output_fields(outputs: list[ast.expr]) -> dict:

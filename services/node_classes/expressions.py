@@ -5,6 +5,7 @@ import ast
 
 from services.node_classes.values import (
     ClassRef,
+    FunctionRef,
     ImportedName,
     Instance,
     Literal,
@@ -46,9 +47,16 @@ class Expressions:
         return self.lookup(scope, node.id, depth)
 
     def evaluate_Attribute(self, node: ast.Attribute, scope: Scope, depth: int) -> object:
-        """A module's attribute (a submodule or one of its names)."""
-        base = self.evaluate(node.value, scope, depth)
-        return self.attribute(base, node.attr, depth) if isinstance(base, ModuleRef) else None
+        """A module's submodule or name, or a class's attribute."""
+        return self.attribute_of(self.evaluate(node.value, scope, depth), node.attr, depth)
+
+    def attribute_of(self, base: object, name: str, depth: int) -> object:
+        """An attribute of a module or of a pack class, else unknown."""
+        if isinstance(base, ModuleRef):
+            return self.attribute(base, name, depth)
+        if isinstance(base, ClassRef):
+            return self.class_attribute(base, name, depth)
+        return None
 
     def evaluate_Dict(self, node: ast.Dict, scope: Scope, depth: int) -> object:
         """A mapping of the literal string keys (`**other` merged in)."""
@@ -58,8 +66,10 @@ class Expressions:
                 merged = self.evaluate(value, scope, depth)
                 if isinstance(merged, Mapping):
                     mapping.entries.update(merged.entries)
-            elif isinstance(key, ast.Constant) and isinstance(key.value, str):
-                mapping.entries[key.value] = self.evaluate(value, scope, depth)
+            else:
+                text = self.evaluate(key, scope, depth)
+                if isinstance(text, Literal) and isinstance(text.value, str):
+                    mapping.entries[text.value] = self.evaluate(value, scope, depth)
         return mapping
 
     def evaluate_List(self, node: ast.List | ast.Tuple, scope: Scope, depth: int) -> object:
@@ -68,7 +78,9 @@ class Expressions:
         for item in node.elts:
             if isinstance(item, ast.Starred):
                 spread = self.evaluate(item.value, scope, depth)
-                items.extend(spread.items if isinstance(spread, Sequence) else ())
+                if not isinstance(spread, Sequence):
+                    return None  # an unknown spread: the sequence's length is unknown too
+                items.extend(spread.items)
             else:
                 items.append(self.evaluate(item, scope, depth))
         return Sequence(tuple(items))
@@ -130,9 +142,18 @@ class Expressions:
         ):
             return self.call_dict(node, scope, depth)
         if isinstance(func, ast.Attribute):
-            return self.call_method(func, node, scope, depth)
-        called = self.evaluate(func, scope, depth)
-        return Instance(called) if isinstance(called, ClassRef) else None
+            base = self.evaluate(func.value, scope, depth)
+            return self.call_method(base, func.attr, node, scope, depth)
+        return self.call_value(self.evaluate(func, scope, depth), node, scope, depth)
+
+    def call_value(self, called: object, node: ast.Call, scope: Scope, depth: int) -> object:
+        """A pack class's instance, or what a pack function returns."""
+        if isinstance(called, ClassRef):
+            return Instance(called)
+        if isinstance(called, FunctionRef):
+            arguments = self.call_arguments(called, node, scope, depth)
+            return self.call_function(called, arguments, depth + 1)
+        return None
 
     def call_dict(self, node: ast.Call, scope: Scope, depth: int) -> Mapping | None:
         """`dict(other, name=Class)`."""
@@ -152,18 +173,24 @@ class Expressions:
                 mapping.entries[keyword.arg] = self.evaluate(keyword.value, scope, depth)
         return mapping
 
-    def call_method(self, func: ast.Attribute, node: ast.Call, scope: Scope, depth: int) -> object:
-        """A mapping's copy() or views, or a call of a module's class."""
-        base = self.evaluate(func.value, scope, depth)
-        if isinstance(base, Mapping) and not node.args:
-            if func.attr == "copy":
+    def call_method(
+        self, base: object, name: str, node: ast.Call, scope: Scope, depth: int
+    ) -> object:
+        """A mapping's copy(), get() or views, a string's format(), a module or class callable."""
+        if isinstance(base, Mapping):
+            if name == "get" and node.args:
+                key = self.evaluate(node.args[0], scope, depth)
+                default = node.args[1] if len(node.args) > 1 else None
+                if isinstance(key, Literal) and key.value in base.entries:
+                    return base.entries[key.value]
+                return self.evaluate(default, scope, depth)
+            if name == "copy" and not node.args:
                 return Mapping(dict(base.entries))
-            if func.attr in VIEWS:
-                return view(base, func.attr)
-        if isinstance(base, ModuleRef):
-            called = self.attribute(base, func.attr, depth)
-            return Instance(called) if isinstance(called, ClassRef) else None
-        return None
+            return view(base, name) if name in VIEWS and not node.args else None
+        if isinstance(base, Literal) and isinstance(base.value, str) and name == "format":
+            return self.format_text(base.value, node, scope, depth)
+        called = self.attribute_of(base, name, depth)
+        return self.call_value(called, node, scope, depth)
 
     def lookup(self, scope: Scope, name: str, depth: int) -> object:
         """What a name is bound to in a scope, its star imports, then its parent scope."""

@@ -3,6 +3,7 @@ sequences) to learn what each name is bound to, imports resolved within the pack
 
 import ast
 
+from services.node_classes.definitions import Definitions
 from services.node_classes.expressions import Expressions
 from services.node_classes.limits import Deadline, NotIndexed, ScanLimits
 from services.node_classes.modules import PackModules
@@ -21,7 +22,7 @@ from services.node_classes.values import (
 CLOCK_EVERY = 1000
 
 
-class Interpreter(Expressions):
+class Interpreter(Expressions, Definitions):
     """The pack's module scopes, each built once, from the statements that bind names."""
 
     def __init__(self, modules: PackModules, limits: ScanLimits, deadline: Deadline):

@@ -90,7 +90,7 @@ class PackScan:
         extension = self.reader.result(entrypoint)
         if not isinstance(extension, Instance):
             return []
-        listed = self.reader.result(self.reader.method(extension.cls, "get_node_list"))
+        listed = self.reader.method_result(extension.cls, "get_node_list")
         items = listed.items if isinstance(listed, Sequence) else ()
         return [item for item in items if isinstance(item, ClassRef)]
 
@@ -101,7 +101,8 @@ class PackScan:
         if len(self.found) >= self.limits.max_comfy_nodes:
             raise NotIndexed(f"it registers more than {self.limits.max_comfy_nodes:,} node classes")
         fields = self.reader.fields(value) if isinstance(value, ClassRef) else {}
-        fields = {**fields, "comfy_node_name": name}
+        fields.pop("comfy_node_name", None)  # the registered name wins over a schema's node_id
+        fields = {"comfy_node_name": name, **fields}
         if isinstance(display_name, Literal) and isinstance(display_name.value, str):
             fields["display_name"] = display_name.value
         self.found[name] = fields
