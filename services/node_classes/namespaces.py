@@ -29,6 +29,8 @@ class Interpreter(Expressions, Definitions):
         self.modules, self.limits, self.deadline = modules, limits, deadline
         self.scopes: dict[str, Scope] = {}
         self.statements = 0
+        # How many else / except blocks the statement being followed is inside.
+        self.alternatives = 0
 
     def module_scope(self, key: str, depth: int) -> Scope:
         """The names the module binds; a partial scope while it is still being followed."""
@@ -93,8 +95,10 @@ class Interpreter(Expressions, Definitions):
         elif isinstance(node, ast.For | ast.AsyncFor):
             self.run_loop(node, scope, depth)
         else:
-            for block in blocks_of(node):
+            for block, alternative in blocks_of(node):
+                self.alternatives += alternative
                 self.run_body(block, scope, depth + 1)
+                self.alternatives -= alternative
 
     def run_import(self, node: ast.Import, scope: Scope) -> None:
         """`import a.b` binds `a`; `import a.b as c` binds `c` to the pack module, if it is one."""
@@ -130,6 +134,14 @@ class Interpreter(Expressions, Definitions):
     def assign(self, target: ast.expr, value: object, scope: Scope, depth: int) -> None:
         """Bind a name, set a mapping's entry, or unpack a sequence."""
         if isinstance(target, ast.Name):
+            old = scope.names.get(target.id)
+            if self.alternatives and old is not None:
+                # An else or except branch runs instead of another: it never loses what that
+                # one bound (`except ImportError: MAPPINGS = {}` keeps the imported mappings).
+                if value is None:
+                    return
+                if isinstance(old, Mapping) and isinstance(value, Mapping):
+                    value = Mapping({**value.entries, **old.entries})
             scope.names[target.id] = value
         elif isinstance(target, ast.Subscript):
             container = self.evaluate(target.value, scope, depth)
@@ -188,17 +200,14 @@ class Interpreter(Expressions, Definitions):
         self.run_body(node.orelse, scope, depth + 1)
 
 
-def blocks_of(node: ast.stmt) -> list[list[ast.stmt]]:
-    """The statement blocks inside an if, try or with statement (each followed, as any may run)."""
+def blocks_of(node: ast.stmt) -> list[tuple[list[ast.stmt], bool]]:
+    """The blocks inside an if, try or with statement, each followed as any may run; True marks
+    a block that runs instead of an earlier one (else, except)."""
     if isinstance(node, ast.If):
-        return [node.body, node.orelse]
+        return [(node.body, False), (node.orelse, True)]
     if isinstance(node, ast.Try | ast.TryStar):
-        return [
-            node.body,
-            *(handler.body for handler in node.handlers),
-            node.orelse,
-            node.finalbody,
-        ]
+        handlers = [(handler.body, True) for handler in node.handlers]
+        return [(node.body, False), *handlers, (node.orelse, False), (node.finalbody, False)]
     if isinstance(node, ast.With | ast.AsyncWith):
-        return [node.body]
+        return [(node.body, False)]
     return []
