@@ -6,6 +6,7 @@ from bench import node_classes
 from bench.node_packs import GeneratedPack
 
 
+@pytest.mark.slow
 def test_the_smoke_run_scans_generated_packs_and_the_sample(capsys):
     figures = node_classes.main(["--smoke", "--workers", "2"])
 
