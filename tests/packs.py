@@ -59,3 +59,48 @@ def scan_files(
 def names(pack: ScannedPack) -> list[str]:
     """The node class names the scan found, in its order."""
     return [node["comfy_node_name"] for node in pack.comfy_nodes]
+
+
+# A module of two node classes with every literal attribute, and the nodes it registers.
+BLUR = """
+class Blur:
+    CATEGORY = "image/filters"
+    FUNCTION = "blur"
+    RETURN_TYPES = ("IMAGE", "MASK")
+    RETURN_NAMES = ("image", "mask")
+    OUTPUT_IS_LIST = (False, True)
+    DESCRIPTION = "Blurs an image."
+    DEPRECATED = True
+    EXPERIMENTAL = False
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"image": ("IMAGE",)}}
+
+    def blur(self, image):
+        return (image, None)
+
+
+class Sharpen:
+    CATEGORY = "image/filters"
+    FUNCTION = "sharpen"
+    RETURN_TYPES = ("IMAGE",)
+"""
+BLUR_NODE = {
+    "comfy_node_name": "Blur Image",
+    "category": "image/filters",
+    "function": "blur",
+    "return_types": '["IMAGE", "MASK"]',
+    "return_names": '["image", "mask"]',
+    "output_is_list": [False, True],
+    "description": "Blurs an image.",
+    "deprecated": True,
+    "experimental": False,
+    "display_name": "Blur (soft)",
+}
+SHARPEN_NODE = {
+    "comfy_node_name": "Sharpen",
+    "category": "image/filters",
+    "function": "sharpen",
+    "return_types": '["IMAGE"]',
+}
