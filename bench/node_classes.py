@@ -3,11 +3,13 @@ over the cores, on generated packs of realistic size and on the sample bundle's 
 
 Run from the repository root: `python -m bench.node_classes` (1,000 generated packs: about
 2 GB of Python, 400 MB of archives, in a temporary folder removed afterwards) or
-`python -m bench.node_classes --smoke` (a few small packs). Every scan is checked: no problem,
+`python -m bench.node_classes --smoke` (a few small packs); `--folder DIR` keeps the packs for
+the next run. Every scan is checked: no problem,
 and exactly the node classes the generator wrote; otherwise the figures are void.
 """
 
 import argparse
+import json
 import os
 import shutil
 import tempfile
@@ -37,6 +39,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--smoke", action="store_true", help="a tiny run: 6 packs at a tenth of the size"
+    )
+    parser.add_argument(
+        "--folder",
+        type=Path,
+        help="generate the packs here and keep them; a later run with the same folder, packs "
+        "and seed reuses them (default: a temporary folder, removed afterwards)",
     )
     return parser.parse_args(argv)
 
@@ -91,14 +99,27 @@ def report(label: str, count: int, seconds: float, archive_bytes: int, python_by
     return figures
 
 
-def run_generated(options: argparse.Namespace, folder: Path) -> dict:
-    """Generate the packs (on the pool too), scan them, check and report."""
+def generated_packs(options: argparse.Namespace, folder: Path) -> list[GeneratedPack]:
+    """The packs in `folder`, generated (on the pool too) unless an earlier run left them."""
     scale = 0.1 if options.smoke else 1.0
+    listing = folder / f"packs-{options.packs}-seed-{options.seed}-scale-{scale}.json"
+    if listing.is_file():
+        packs = [GeneratedPack(Path(p), *sizes) for p, *sizes in json.loads(listing.read_text())]
+        print(f"Reusing {len(packs):,} packs from {folder}", flush=True)
+        return packs
     start = time.perf_counter()
     make = partial(generate_pack, folder, seed=options.seed, scale=scale)
     with ProcessPoolExecutor(max_workers=options.workers) as pool:
         packs = list(pool.map(make, range(options.packs), chunksize=4))
     print(f"Generated {len(packs):,} packs in {time.perf_counter() - start:.1f} s", flush=True)
+    rows = [(str(p.path), p.archive_bytes, p.python_bytes, p.node_classes) for p in packs]
+    listing.write_text(json.dumps(rows))
+    return packs
+
+
+def run_generated(options: argparse.Namespace, folder: Path) -> dict:
+    """Scan the generated packs, check every count and report."""
+    packs = generated_packs(options, folder)
     seconds, results = timed_scans([pack.path for pack in packs], options.workers)
     check(packs, results)
     archive_bytes = sum(pack.archive_bytes for pack in packs)
@@ -126,11 +147,13 @@ def main(argv: list[str] | None = None) -> dict:
         options.packs = min(options.packs, 6)
     load = os.getloadavg()[0]
     print(f"{options.workers} workers on {os.cpu_count()} CPUs, load average {load:.1f}")
-    folder = Path(tempfile.mkdtemp(prefix="bench-node-classes-"))
+    folder = options.folder or Path(tempfile.mkdtemp(prefix="bench-node-classes-"))
+    folder.mkdir(parents=True, exist_ok=True)
     try:
         figures = {"generated": run_generated(options, folder), "sample": run_sample(options)}
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if options.folder is None:
+            shutil.rmtree(folder, ignore_errors=True)
     return figures
 
 

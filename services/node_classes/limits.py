@@ -14,9 +14,9 @@ class ScanLimits:
     max_file_bytes: int = 4 * MIB
     # Past this many .py bytes read from one archive, the pack is not indexed.
     max_total_bytes: int = 64 * MIB
-    # Past this many .py bytes parsed (ASTs take about ten times their source in memory),
+    # Past this many .py bytes parsed (trimmed syntax trees are kept for the whole scan),
     # further modules are left unresolved.
-    max_parsed_bytes: int = 24 * MIB
+    max_parsed_bytes: int = 16 * MIB
     # An archive listing more members than this (all kinds, not only .py) is not indexed.
     max_members: int = 20_000
     # Decompressed bytes per compressed byte, for one member and for the whole archive; only
