@@ -273,3 +273,26 @@ def test_truncated_and_random_archives_never_raise(tmp_path):
         for _ in range(50):
             path.write_bytes(prefix + os.urandom(rng.randrange(2000)))
             assert scan_archive(path).problem.startswith("not indexed: ")
+
+
+def test_modules_past_the_parse_budget_are_left_unresolved(tmp_path):
+    files = {
+        "__init__.py": "from .nodes import NODE_CLASS_MAPPINGS\n",
+        "nodes.py": "from .base import Base\nclass Good(Base):\n    pass\n"
+        "NODE_CLASS_MAPPINGS = {'Good': Good}\n",
+        "base.py": "class Base:\n    CATEGORY = 'ok'\n" + "# padding\n" * 100,
+    }
+
+    pack = scan_files(tmp_path, files, max_parsed_bytes=200)
+
+    assert pack.comfy_nodes == ({"comfy_node_name": "Good"},)
+    assert pack.notes == ("base.py: not parsed: past 200 bytes",)
+
+
+def test_a_pack_registering_too_many_classes_is_not_indexed(tmp_path):
+    mapping = ", ".join(f"'N{i}': Good" for i in range(11))
+    files = {"__init__.py": f"class Good:\n    pass\nNODE_CLASS_MAPPINGS = {{{mapping}}}\n"}
+
+    pack = scan_files(tmp_path, files, max_comfy_nodes=10)
+
+    assert pack.problem == "not indexed: it registers more than 10 node classes"
