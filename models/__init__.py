@@ -1,6 +1,7 @@
-"""What the mirror stores: publishers, nodes, their versions, and import records."""
+"""What the mirror stores: publishers, nodes, their versions and node classes, and import records."""
 
 from models.base import Base, db
+from models.comfy_node import ComfyNode, ComfyNodeIndex, ComfyNodePolicy, IndexOrigin
 from models.import_record import SYNC_KINDS, ImportKind, ImportRecord
 from models.node import Node
 from models.node_version import NodeVersion, pair_key
@@ -10,8 +11,12 @@ from models.statuses import NodeStatus, NodeVersionStatus, PublisherStatus
 __all__ = [
     "SYNC_KINDS",
     "Base",
+    "ComfyNode",
+    "ComfyNodeIndex",
+    "ComfyNodePolicy",
     "ImportKind",
     "ImportRecord",
+    "IndexOrigin",
     "Node",
     "NodeStatus",
     "NodeVersion",
