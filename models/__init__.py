@@ -1,4 +1,4 @@
-"""What the mirror stores: publishers, nodes, their versions and node classes, and import records."""
+"""What the mirror stores: publishers, nodes, versions, their node classes, import records."""
 
 from models.base import Base, db
 from models.comfy_node import ComfyNode, ComfyNodeIndex, ComfyNodePolicy, IndexOrigin

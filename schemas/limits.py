@@ -15,6 +15,11 @@ MAX_LIST_ITEMS = 1_000
 MAX_STRUCTURED_BYTES = 200_000
 # Every key one object holds that the mirror does not know, with its value, as compact JSON.
 MAX_UNKNOWN_BYTES = 100_000
+# A node class's input, output types and output names: JSON text upstream makes from ComfyUI's
+# own declarations, where a list of choices (every model file, say) can run long.
+MAX_JSON_TEXT_LENGTH = 1_000_000
+# Node classes one version registers (the largest packs register a few hundred).
+MAX_COMFY_NODES = 10_000
 
 TEXT_FIELDS = frozenset({"description", "changelog", "status_reason", "status_detail"})
 URL_FIELDS = frozenset(
@@ -30,6 +35,7 @@ URL_FIELDS = frozenset(
     }
 )
 STRUCTURED_FIELDS = frozenset({"translations", "members"})
+JSON_TEXT_FIELDS = frozenset({"input_types", "return_types", "return_names"})
 
 
 def json_size(value) -> int:
@@ -41,6 +47,8 @@ def string_limit(key: str) -> int:
     """The most characters the field a dump names `key` may hold."""
     if key in TEXT_FIELDS:
         return MAX_TEXT_LENGTH
+    if key in JSON_TEXT_FIELDS:
+        return MAX_JSON_TEXT_LENGTH
     if key in URL_FIELDS:
         return MAX_URL_LENGTH
     return MAX_NAME_LENGTH

@@ -126,3 +126,67 @@ def catalogue_dump() -> dict:
         for index in range(FILLER_NODES)
     ]
     return dump(pack_one, pack_two, banned, no_latest, *fillers, publishers=[CATALOGUE_PUBLISHER])
+
+
+def comfy_node(name: str, **fields) -> dict:
+    """A ComfyNode as upstream lists it for a version (and a dump carries it)."""
+    return {"comfy_node_name": name, **fields}
+
+
+# Class names as the frontend puts them into paths, unencoded.
+AWKWARD_NAMES = ["KSampler Plus (Advanced)", "Add+Mul|Div", "Image/Resize", "Load /node"]
+
+
+def comfy_nodes_dump() -> dict:
+    """Packs providing ComfyUI node classes, for the index's tests.
+
+    "Shared": pack-a's latest provides it, pack-b's older 1.0.0 does, so pack-a ranks first
+    despite fewer downloads. "Tie": the latest of pack-c and pack-d (equal downloads) provide it,
+    so pack-c by id; banned-maker (banned, most downloads) provides it too and is never named.
+    "Banned Version Only": only a banned version of pack-b provides it.
+    """
+    full = comfy_node(
+        "KSampler Plus (Advanced)",
+        category="sampling/advanced",
+        description="Samples more.",
+        deprecated=False,
+        experimental=True,
+        function="sample",
+        input_types='{"required": {"seed": ["INT"]}}',
+        output_is_list=[False, True],
+        policy="ComfyNodePolicyActive",
+        return_names='["LATENT", "INFO"]',
+        return_types='["LATENT", "STRING"]',
+    )
+    pack_a = node(
+        "pack-a",
+        version(
+            "1.0.0", comfy_nodes=[full, *map(comfy_node, AWKWARD_NAMES[1:]), comfy_node("Shared")]
+        ),
+        version("0.9.0", comfy_nodes=[comfy_node("Old Only")]),
+        downloads=10,
+        publisher={"id": "maker", "name": "Maker"},
+    )
+    pack_b = node(
+        "pack-b",
+        version("2.0.0", comfy_nodes=[comfy_node("Other")]),
+        version("1.0.0", comfy_nodes=[comfy_node("shared")]),
+        version(
+            "0.1.0",
+            status="NodeVersionStatusBanned",
+            comfy_nodes=[comfy_node("Banned Version Only")],
+        ),
+        downloads=500,
+        publisher={"id": "maker"},
+    )
+    pack_c = node("pack-c", version("1.0.0", comfy_nodes=[comfy_node("Tie")]), downloads=7)
+    pack_d = node("pack-d", version("1.0.0", comfy_nodes=[comfy_node("Tie")]), downloads=7)
+    banned = node(
+        "banned-maker",
+        version("1.0.0", comfy_nodes=[comfy_node("Tie"), comfy_node("Banned Pack Only")]),
+        downloads=10**6,
+        status="NodeStatusBanned",
+        publisher={"id": "maker"},
+    )
+    plain = node("plain", version("1.0.0"))
+    return dump(pack_a, pack_b, pack_c, pack_d, banned, plain)

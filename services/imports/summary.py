@@ -31,6 +31,8 @@ class ImportSummary:
     publishers: Tally = field(default_factory=Tally)
     nodes: Tally = field(default_factory=Tally)
     versions: Tally = field(default_factory=Tally)
+    # Versions whose node classes the dumps carry (upstream's), by what happened to their set.
+    comfy_nodes: Tally = field(default_factory=Tally)
     unknown_keys: Counter = field(default_factory=Counter)
     sources: list[str] = field(default_factory=list)
     # Archives the bundles carried and were verified, and those new to the archive directory.
@@ -43,7 +45,8 @@ class ImportSummary:
     def changed(self) -> bool:
         """Whether the import changed anything at all."""
         return self.archives_stored > 0 or any(
-            t.added or t.updated or t.removed for t in (self.publishers, self.nodes, self.versions)
+            t.added or t.updated or t.removed
+            for t in (self.publishers, self.nodes, self.versions, self.comfy_nodes)
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -52,6 +55,7 @@ class ImportSummary:
             "publishers": self.publishers.as_dict(),
             "nodes": self.nodes.as_dict(),
             "versions": self.versions.as_dict(),
+            "comfy_nodes": self.comfy_nodes.as_dict(),
             "archives_verified": self.archives_verified,
             "archives_stored": self.archives_stored,
             "unknown_keys": dict(self.unknown_keys),
