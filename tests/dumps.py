@@ -64,7 +64,8 @@ CATALOGUE_PUBLISHER = {
 def catalogue_dump() -> dict:
     """Four telling nodes plus FILLER_NODES plain ones, from two publishers.
 
-    Pack-One (published in mixed case) has Active 1.9.0 and 1.10.0 (latest by precedence), a
+    Pack-One (published in mixed case) has Active 1.9.0 and 1.10.0 (latest by precedence, with
+    two ComfyUI node classes from upstream's index), a
     Banned 1.2.0, a Deleted 1.1.0, a Pending 2.0.0-beta.1 and a Flagged 3.0.0, some with a
     status_reason; pack-two is the search target; banned-pack is banned; no-latest has no
     Active version and no publisher; filler-000... have one Active version each.
@@ -77,7 +78,26 @@ def catalogue_dump() -> dict:
             dependencies=["numpy"],
             downloadUrl="https://storage.googleapis.com/comfy-registry/pub-one/Pack-One/1.9.0/node.zip",
         ),
-        version("1.10.0", changelog="Tenth minor.", status_reason="Reviewed by Alice"),
+        version(
+            "1.10.0",
+            changelog="Tenth minor.",
+            status_reason="Reviewed by Alice",
+            comfy_nodes=[
+                comfy_node(
+                    "KSamplerPlus",
+                    category="sampling",
+                    deprecated=False,
+                    experimental=False,
+                    function="sample",
+                    input_types='{"required": {"seed": ["INT"]}}',
+                    output_is_list=[False],
+                    policy="ComfyNodePolicyActive",
+                    return_names='["LATENT"]',
+                    return_types='["LATENT"]',
+                ),
+                comfy_node("KSampler Plus (Tiled)"),
+            ],
+        ),
         version("1.2.0", status="NodeVersionStatusBanned", status_reason="Malware FOUND"),
         version("1.1.0", status="NodeVersionStatusDeleted", status_reason="Removed by author"),
         version("2.0.0-beta.1", status="NodeVersionStatusPending"),
