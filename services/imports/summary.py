@@ -72,6 +72,12 @@ class ImportSummary:
                 ("versions", self.versions),
             )
         ]
+        classes = self.comfy_nodes
+        if classes.added or classes.updated or classes.unchanged:
+            lines.append(
+                f"versions' node classes from upstream: {classes.added} added, "
+                f"{classes.updated} updated, {classes.unchanged} unchanged"
+            )
         if self.archives_verified:
             lines.append(
                 f"archives: {self.archives_verified} verified, {self.archives_stored} newly stored"
