@@ -30,7 +30,14 @@ from services.digests import copy_hashing
 from services.files import atomic_file
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-REQUEST_KINDS = ("node pages", "version lists", "version pages", "publishers", "downloads")
+REQUEST_KINDS = (
+    "node pages",
+    "version lists",
+    "version pages",
+    "publishers",
+    "downloads",
+    "comfy-node lists",
+)
 # Longest pause between two tries, whatever the backoff or a Retry-After header asks for.
 MAX_BACKOFF_SECONDS = 30.0
 MAX_RETRY_AFTER_SECONDS = 60.0

@@ -160,7 +160,7 @@ def test_a_download_cut_short_or_corrupted_once_is_fetched_again(
     result = sync_out(app, misbehaving_upstream.url, out, "--with-archives")
 
     assert result.exit_code == 0, result.output
-    assert f"{ARCHIVES} downloads; 1 retries" in result.output
+    assert f"{ARCHIVES} downloads, 10 comfy-node lists; 1 retries" in result.output
     assert sum(misbehaving_upstream.downloads.values()) == ARCHIVES + 1
     served = {f"archives/{n}/{v}.zip" for n, v in archived_pairs(small_registry())}
     assert set(bundle_archives(out)) == served
