@@ -17,6 +17,11 @@ def node(node_id: str, *versions: dict, **fields) -> dict:
     return {"id": node_id, **fields, "versions": list(versions)}
 
 
+def comfy_node(name: str, **fields) -> dict:
+    """A ComfyNode as upstream lists it for a version (and a dump carries it)."""
+    return {"comfy_node_name": name, **fields}
+
+
 def dump(*nodes: dict, publishers: list | None = None, **top) -> dict:
     """A whole dump document."""
     document = {"format": "comfy-registry-dump", "format_version": 1, "nodes": list(nodes)}
@@ -61,6 +66,24 @@ CATALOGUE_PUBLISHER = {
 }
 
 
+# The node classes upstream lists for Pack-One 1.10.0 in the catalogue.
+CATALOGUE_COMFY_NODES = [
+    comfy_node(
+        "KSamplerPlus",
+        category="sampling",
+        deprecated=False,
+        experimental=False,
+        function="sample",
+        input_types='{"required": {"seed": ["INT"]}}',
+        output_is_list=[False],
+        policy="ComfyNodePolicyActive",
+        return_names='["LATENT"]',
+        return_types='["LATENT"]',
+    ),
+    comfy_node("KSampler Plus (Tiled)"),
+]
+
+
 def catalogue_dump() -> dict:
     """Four telling nodes plus FILLER_NODES plain ones, from two publishers.
 
@@ -82,21 +105,7 @@ def catalogue_dump() -> dict:
             "1.10.0",
             changelog="Tenth minor.",
             status_reason="Reviewed by Alice",
-            comfy_nodes=[
-                comfy_node(
-                    "KSamplerPlus",
-                    category="sampling",
-                    deprecated=False,
-                    experimental=False,
-                    function="sample",
-                    input_types='{"required": {"seed": ["INT"]}}',
-                    output_is_list=[False],
-                    policy="ComfyNodePolicyActive",
-                    return_names='["LATENT"]',
-                    return_types='["LATENT"]',
-                ),
-                comfy_node("KSampler Plus (Tiled)"),
-            ],
+            comfy_nodes=CATALOGUE_COMFY_NODES,
         ),
         version("1.2.0", status="NodeVersionStatusBanned", status_reason="Malware FOUND"),
         version("1.1.0", status="NodeVersionStatusDeleted", status_reason="Removed by author"),
@@ -146,11 +155,6 @@ def catalogue_dump() -> dict:
         for index in range(FILLER_NODES)
     ]
     return dump(pack_one, pack_two, banned, no_latest, *fillers, publishers=[CATALOGUE_PUBLISHER])
-
-
-def comfy_node(name: str, **fields) -> dict:
-    """A ComfyNode as upstream lists it for a version (and a dump carries it)."""
-    return {"comfy_node_name": name, **fields}
 
 
 # Class names as the frontend puts them into paths, unencoded.

@@ -254,18 +254,27 @@ def _validate_document(
                 problems.append(problem)
         if loaded.get("publisher"):
             _merge_publisher(incoming, loaded["publisher"], f"{label}: {place}.publisher")
-        versions = {v["version"]: _version_record(record, v) for v in loaded["versions"]}
-        # An empty list says no more than an absent one: upstream lists none for a version it
-        # has not indexed.
-        classes = {
-            v["version"]: v["comfy_nodes"] for v in loaded["versions"] if v.get("comfy_nodes")
-        }
-        earlier = incoming.nodes.get(key)
-        if earlier is not None:
-            # An earlier dump's versions of this node stay unless this dump gives them again.
-            kept = {v: {**r, "node_id": record["id"]} for v, r in earlier.versions.items()}
-            versions = {**kept, **versions}
-            places = {**earlier.version_places, **places}
-            classes = {**earlier.comfy_nodes, **classes}
-        incoming.nodes[key] = IncomingNode(record, versions, f"{label}: {place}", places, classes)
+        _merge_node(incoming, record, loaded["versions"], f"{label}: {place}", places)
     return problems
+
+
+def _merge_node(
+    incoming: IncomingMirror,
+    record: dict[str, Any],
+    loaded_versions: list[dict[str, Any]],
+    place: str,
+    places: dict[str, str],
+) -> None:
+    """Add a validated node to `incoming`, over what earlier dumps gave of it."""
+    versions = {v["version"]: _version_record(record, v) for v in loaded_versions}
+    # An empty list says no more than an absent one: upstream lists none for a version it has
+    # not indexed.
+    classes = {v["version"]: v["comfy_nodes"] for v in loaded_versions if v.get("comfy_nodes")}
+    earlier = incoming.nodes.get(record["normalized_id"])
+    if earlier is not None:
+        # An earlier dump's versions of this node stay unless this dump gives them again.
+        kept = {v: {**r, "node_id": record["id"]} for v, r in earlier.versions.items()}
+        versions = {**kept, **versions}
+        places = {**earlier.version_places, **places}
+        classes = {**earlier.comfy_nodes, **classes}
+    incoming.nodes[record["normalized_id"]] = IncomingNode(record, versions, place, places, classes)
