@@ -30,11 +30,8 @@ COMFY_NODE_FIELDS = (
 )
 
 
-def comfy_node_rows(
-    version_id: str, classes: list[dict[str, Any]], display_names: dict[str, str] | None = None
-) -> list[dict[str, Any]]:
+def comfy_node_rows(version_id: str, classes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """comfy_nodes rows of one version, in code-point order of their names."""
-    display_names = display_names or {}
     rows = []
     for given in sorted(classes, key=lambda comfy_node: comfy_node["comfy_node_name"]):
         name = given["comfy_node_name"]
@@ -44,7 +41,8 @@ def comfy_node_rows(
                 "comfy_node_name": name,
                 "normalized_name": fold_ascii(name),
                 **{column: given.get(column) for column in COMFY_NODE_FIELDS},
-                "display_name": display_names.get(name),
+                # Only read from archives: upstream's ComfyNode has no display name.
+                "display_name": given.get("display_name"),
             }
         )
     return rows
@@ -119,3 +117,33 @@ def write_upstream_comfy_nodes(
             ],
         )
     return changed
+
+
+def write_extracted_comfy_nodes(
+    session: Session, extracted: dict[str, tuple[list[dict[str, Any]], str | None]]
+) -> int:
+    """Store classes read from archives: (classes, "not indexed: <reason>" or None) by version id.
+
+    Versions whose classes came from upstream keep them (upstream's index wins); the others get
+    exactly what was read. Returns how many versions were written.
+    """
+    ids = sorted(extracted)
+    indexes = _by_version(session, ComfyNodeIndex.node_version_id, ids)
+    written = [
+        version_id
+        for version_id in ids
+        if not indexes.get(version_id) or indexes[version_id][0]["origin"] != IndexOrigin.UPSTREAM
+    ]
+    for chunk in chunks(written):
+        session.execute(sa.delete(ComfyNode).where(ComfyNode.node_version_id.in_(chunk)))
+        session.execute(sa.delete(ComfyNodeIndex).where(ComfyNodeIndex.node_version_id.in_(chunk)))
+    rows = [row for v in written for row in comfy_node_rows(v, extracted[v][0])]
+    if rows:
+        session.execute(sa.insert(ComfyNode.__table__), rows)
+    if written:
+        origin = IndexOrigin.EXTRACTED.value
+        session.execute(
+            sa.insert(ComfyNodeIndex.__table__),
+            [{"node_version_id": v, "origin": origin, "problem": extracted[v][1]} for v in written],
+        )
+    return len(written)

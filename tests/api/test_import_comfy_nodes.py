@@ -1,10 +1,7 @@
 """Importing upstream's node classes: validated by place, all or nothing, idempotent, kept."""
 
 import pytest
-import sqlalchemy as sa
 
-from extensions import db
-from models import ComfyNode, ComfyNodeIndex, NodeVersion
 from models.columns import utcnow
 from schemas.limits import MAX_COMFY_NODES, MAX_JSON_TEXT_LENGTH
 from services.timestamps import rfc3339
@@ -142,26 +139,3 @@ def test_later_dumps_win_per_version(runner, client, tmp_path):
     second = write(tmp_path / "b.json", one_pack(comfy_node("Second")))
     import_into(runner, first, second)
     assert class_names(client) == ["Second"]
-
-
-def test_status_counts_versions_by_where_their_classes_came_from(app, runner, client, tmp_path):
-    imported(runner, tmp_path, comfy_nodes_dump())
-    # What indexing archives records (services/node_classes): one read, one unreadable.
-    with app.app_context():
-        ids = dict(db.session.execute(sa.select(NodeVersion.pair_key, NodeVersion.id)).all())
-        db.session.add(ComfyNodeIndex(node_version_id=ids["plain/1.0.0"], origin="extracted"))
-        unreadable = ids["pack-c/1.0.0"]
-        db.session.execute(sa.delete(ComfyNode).where(ComfyNode.node_version_id == unreadable))
-        db.session.execute(
-            sa.update(ComfyNodeIndex)
-            .where(ComfyNodeIndex.node_version_id == unreadable)
-            .values(origin="extracted", problem="not indexed: a zip bomb")
-        )
-        db.session.commit()
-    expected = {"upstream": 7, "extracted": 1, "not_indexed": 1, "pending": 0, "classes": 12}
-    assert get_json(client, "/status")["comfy_nodes"] == expected
-    output = runner.invoke(args=["mirror", "status"]).output
-    assert (
-        "Node classes: 12, of 7 versions from upstream and 1 extracted; 1 not indexed, 0 pending"
-        in output
-    )
