@@ -1,11 +1,17 @@
 """Importing upstream's node classes: validated by place, all or nothing, idempotent, kept."""
 
-import pytest
+import sqlite3
+from pathlib import Path
 
+import pytest
+from sqlalchemy import event
+
+from extensions import db
 from models.columns import utcnow
 from schemas.limits import MAX_COMFY_NODES, MAX_JSON_TEXT_LENGTH
 from services.timestamps import rfc3339
 from tests.assertions import assert_error, get_json
+from tests.bundles import table_contents
 from tests.dumps import (
     comfy_node,
     comfy_nodes_dump,
@@ -139,3 +145,26 @@ def test_later_dumps_win_per_version(runner, client, tmp_path):
     second = write(tmp_path / "b.json", one_pack(comfy_node("Second")))
     import_into(runner, first, second)
     assert class_names(client) == ["Second"]
+
+
+@pytest.mark.sqlite_only("the disk is made full through a SQLite file's page limit")
+def test_an_import_failing_while_writing_classes_leaves_nothing_of_it(app, runner, tmp_path):
+    imported(runner, tmp_path, one_pack(comfy_node("Old")))
+    before = table_contents(app)
+    path = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+    with sqlite3.connect(path) as probe:
+        (pages,) = probe.execute("PRAGMA page_count").fetchone()
+    with app.app_context():
+        # Room for the new version's row, not for its 2,000 classes.
+        event.listen(
+            db.engine,
+            "connect",
+            lambda connection, record: connection.execute(f"PRAGMA max_page_count={pages + 4}"),
+        )
+        db.engine.dispose()
+    big = [comfy_node(f"New {index}", description="d" * 500) for index in range(2000)]
+    later = dump(node("pack", version("1.0.0", comfy_nodes=big), version("2.0.0")))
+    result = import_dump(runner, tmp_path, later)
+    assert result.exit_code == 1, result.output
+    assert "database or disk is full" in result.output
+    assert table_contents(app) == before
