@@ -136,3 +136,17 @@ def test_all_classes_come_in_pages_of_at_most_100(index):
 def test_search_by_class_finds_packs_whose_latest_version_provides_it(index, term, node_ids):
     body = get_json(index, f"/nodes/search?comfy_node_search={term}")
     assert [found["id"] for found in body["nodes"]] == node_ids
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/comfy-nodes/Load%00Image/node",
+        "/nodes/pack-a/versions/1.0.0/comfy-nodes/Load%1FImage",
+        "/nodes/pack%00a/versions/1.0.0/comfy-nodes",
+        "/nodes/pack%00a",
+        "/publishers/maker%00/nodes",
+    ],
+)
+def test_a_control_character_in_a_path_is_a_400_on_every_backend(index, url):
+    assert_error(index.get(url), 400, "control character")
