@@ -9,7 +9,7 @@ from models.base import db
 from models.columns import ordered_string, status_enum
 from models.node_version import NULLABLE_JSON
 
-# The longest class name stored (schemas/limits.py bounds every name to this).
+# Room for any class name a dump may give (schemas/limits.py allows 500 characters).
 MAX_COMFY_NODE_NAME = 1_000
 
 

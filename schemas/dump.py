@@ -19,6 +19,7 @@ from models.statuses import NodeVersionStatus
 from schemas.comfy_node import ComfyNodeSchema
 from schemas.fields import UTCDateTime
 from schemas.limits import (
+    MAX_COMFY_NODE_NAME_LENGTH,
     MAX_COMFY_NODES,
     MAX_NAME_LENGTH,
     unknown_keys_problem,
@@ -117,7 +118,11 @@ class DumpComfyNodeSchema(_BoundedRecord, ComfyNodeSchema):
 
     comfy_node_name = fields.String(
         required=True,
-        validate=[validate.Length(min=1), validate_no_control_characters],
+        validate=[
+            validate.Length(min=1),
+            validate.Length(max=MAX_COMFY_NODE_NAME_LENGTH),
+            validate_no_control_characters,
+        ],
     )
 
 

@@ -20,6 +20,9 @@ MAX_UNKNOWN_BYTES = 100_000
 MAX_JSON_TEXT_LENGTH = 1_000_000
 # Node classes one version registers (the largest packs register a few hundred).
 MAX_COMFY_NODES = 10_000
+# A node class's name (real ones are under 100): at most 2,000 bytes of UTF-8, so that every
+# backend can index it (PostgreSQL's B-tree entries hold at most about 2,700 bytes).
+MAX_COMFY_NODE_NAME_LENGTH = 500
 
 TEXT_FIELDS = frozenset({"description", "changelog", "status_reason", "status_detail"})
 URL_FIELDS = frozenset(

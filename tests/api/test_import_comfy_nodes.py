@@ -60,6 +60,7 @@ def class_names(client, number: str = "1.0.0") -> list[str]:
             f"{PLACE}[0].input_types: Longer than 1,000,000 characters (1,000,001).",
         ),
         ([comfy_node("A", category="c" * 1001)], f"{PLACE}[0].category: Longer than 1,000"),
+        ([comfy_node("😀" * 501)], f"{PLACE}[0].comfy_node_name: Longer than maximum length 500."),
         (
             [comfy_node(f"N{index}") for index in range(MAX_COMFY_NODES + 1)],
             f"{PLACE}: More than 10,000 items (10,001).",
@@ -76,6 +77,7 @@ def class_names(client, number: str = "1.0.0") -> list[str]:
         "unknown-policy",
         "huge-input-types",
         "long-category",
+        "long-name",
         "too-many",
     ],
 )
@@ -168,3 +170,9 @@ def test_an_import_failing_while_writing_classes_leaves_nothing_of_it(app, runne
     assert result.exit_code == 1, result.output
     assert "database or disk is full" in result.output
     assert table_contents(app) == before
+
+
+def test_the_longest_class_name_is_stored_and_found(runner, client, tmp_path):
+    longest = "😀" * 500  # 2,000 bytes of UTF-8
+    imported(runner, tmp_path, one_pack(comfy_node(longest)))
+    assert get_json(client, f"/comfy-nodes/{longest}/node")["id"] == "pack"
