@@ -1,10 +1,13 @@
 """Limits the app enforces itself: on query strings, below gunicorn's own limit so that a request
-past it gets a JSON ErrorResponse rather than gunicorn's HTML page, and on stalled downloads."""
+past it gets a JSON ErrorResponse rather than gunicorn's HTML page, on control characters in
+paths, and on stalled downloads."""
 
 from flask import Blueprint, current_app, request
-from werkzeug.exceptions import RequestURITooLarge
+from marshmallow import ValidationError
+from werkzeug.exceptions import BadRequest, RequestURITooLarge
 
 from schemas.errors import ErrorResponseSchema
+from schemas.rules import validate_no_control_characters
 
 bp = Blueprint("limits", __name__)
 
@@ -24,6 +27,22 @@ def refuse_long_query_strings() -> None:
             f"The query string is {length} bytes; this mirror answers at most {limit} "
             "(MIRROR_MAX_QUERY_BYTES)."
         )
+
+
+@bp.before_app_request
+def refuse_control_characters_in_paths() -> None:
+    """Answer 400 to a path holding a control character (%00 and the like), on every path.
+
+    No node id, version, publisher id or node class name the mirror stores holds one, and
+    PostgreSQL cannot even be asked about a NUL.
+    """
+    try:
+        validate_no_control_characters(request.path)
+    except ValidationError:
+        raise BadRequest(
+            "The path holds a control character (such as %00), which no id, version or "
+            "node class name holds."
+        ) from None
 
 
 def drop_stalled_download() -> None:

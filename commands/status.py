@@ -32,6 +32,12 @@ def status_command(as_json: bool) -> None:
         f"for {archives['versions']} versions"
     )
     click.echo(f"Release notes: {document['release_notes']}")
+    index = document["comfy_nodes"]
+    click.echo(
+        f"Node classes: {index['classes']}, of {index['upstream']} versions from upstream and "
+        f"{index['extracted']} extracted; {index['not_indexed']} not indexed, "
+        f"{index['pending']} pending"
+    )
     click.echo(f"Newest createdAt: {document['newest_created_at'] or 'none'}")
     click.echo(f"Last import: {describe_record(document['last_import'], ImportKind.IMPORT)}")
     click.echo(f"Last sync: {describe_record(document['last_sync'], ImportKind.SYNC)}")

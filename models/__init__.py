@@ -1,6 +1,8 @@
-"""What the mirror stores: publishers, nodes, their versions, release notes, import records."""
+"""What the mirror stores: publishers, nodes, versions, their node classes, release notes,
+import records."""
 
 from models.base import Base, db
+from models.comfy_node import ComfyNode, ComfyNodeIndex, ComfyNodePolicy, IndexOrigin
 from models.import_record import SYNC_KINDS, ImportKind, ImportRecord
 from models.node import Node
 from models.node_version import NodeVersion, pair_key
@@ -18,8 +20,12 @@ __all__ = [
     "FALLBACK_LOCALE",
     "SYNC_KINDS",
     "Base",
+    "ComfyNode",
+    "ComfyNodeIndex",
+    "ComfyNodePolicy",
     "ImportKind",
     "ImportRecord",
+    "IndexOrigin",
     "Node",
     "NodeStatus",
     "NodeVersion",

@@ -18,8 +18,11 @@ from marshmallow import (
 
 from models.release_note import ReleaseLocale
 from models.statuses import NodeVersionStatus
+from schemas.comfy_node import ComfyNodeSchema
 from schemas.fields import UTCDateTime
 from schemas.limits import (
+    MAX_COMFY_NODE_NAME_LENGTH,
+    MAX_COMFY_NODES,
     MAX_NAME_LENGTH,
     MAX_RELEASE_NOTES,
     unknown_keys_problem,
@@ -30,6 +33,7 @@ from schemas.node_version import NodeVersionSchema
 from schemas.release_notes import ReleaseNoteSchema
 from schemas.rules import (
     validate_download_url,
+    validate_no_control_characters,
     validate_node_id,
     validate_publisher_id,
     validate_version,
@@ -113,12 +117,53 @@ class DumpPublisherSchema(_BoundedRecord, PublisherSchema):
     id = fields.String(required=True, validate=validate_publisher_id)
 
 
+class DumpComfyNodeSchema(_BoundedRecord, ComfyNodeSchema):
+    """A node class of a version in a dump, as upstream's ListComfyNodes serves it."""
+
+    comfy_node_name = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1),
+            validate.Length(max=MAX_COMFY_NODE_NAME_LENGTH),
+            validate_no_control_characters,
+        ],
+    )
+
+
 class DumpNodeVersionSchema(_BoundedRecord, NodeVersionSchema):
-    """A version in a dump; values upstream always sends get upstream's defaults when absent."""
+    """A version in a dump; values upstream always sends get upstream's defaults when absent.
+
+    `comfy_nodes`, optional, carries the node classes upstream's index lists for the version.
+    """
 
     id = fields.UUID()
     version = fields.String(required=True, validate=validate_version)
     download_url = fields.String(data_key="downloadUrl", validate=validate_download_url)
+    comfy_nodes = fields.List(fields.Nested(DumpComfyNodeSchema))
+
+    @pre_load
+    def count_comfy_nodes(self, data, **kwargs):
+        """Refuse more node classes than a version may carry before loading any of them."""
+        listed = data.get("comfy_nodes") if isinstance(data, dict) else None
+        if isinstance(listed, list) and len(listed) > MAX_COMFY_NODES:
+            raise ValidationError(
+                {"comfy_nodes": [f"More than {MAX_COMFY_NODES:,} items ({len(listed):,})."]}
+            )
+        return data
+
+    @validates_schema(skip_on_field_errors=True)
+    def check_comfy_node_names(self, data, **kwargs):
+        """Each node class appears once in a version."""
+        seen: dict[str, int] = {}
+        problems = {}
+        for index, comfy_node in enumerate(data.get("comfy_nodes") or []):
+            name = comfy_node["comfy_node_name"]
+            if name in seen:
+                message = f"Duplicate of comfy_nodes[{seen[name]}] ({name!r})."
+                problems[index] = {"comfy_node_name": [message]}
+            seen.setdefault(name, index)
+        if problems:
+            raise ValidationError({"comfy_nodes": problems})
 
     @post_load
     def fill_defaults(self, data, **kwargs):

@@ -16,6 +16,14 @@ MAX_LIST_ITEMS = 1_000
 MAX_STRUCTURED_BYTES = 200_000
 # Every key one object holds that the mirror does not know, with its value, as compact JSON.
 MAX_UNKNOWN_BYTES = 100_000
+# A node class's input, output types and output names: JSON text upstream makes from ComfyUI's
+# own declarations, where a list of choices (every model file, say) can run long.
+MAX_JSON_TEXT_LENGTH = 1_000_000
+# Node classes one version registers (the largest packs register a few hundred).
+MAX_COMFY_NODES = 10_000
+# A node class's name (real ones are under 100): at most 2,000 bytes of UTF-8, so that every
+# backend can index it (PostgreSQL's B-tree entries hold at most about 2,700 bytes).
+MAX_COMFY_NODE_NAME_LENGTH = 500
 
 # Release notes one dump may carry: upstream publishes a few a month per project and locale.
 MAX_RELEASE_NOTES = 10_000
@@ -34,6 +42,7 @@ URL_FIELDS = frozenset(
     }
 )
 STRUCTURED_FIELDS = frozenset({"translations", "members"})
+JSON_TEXT_FIELDS = frozenset({"input_types", "return_types", "return_names"})
 
 
 def json_size(value) -> int:
@@ -45,6 +54,8 @@ def string_limit(key: str) -> int:
     """The most characters the field a dump names `key` may hold."""
     if key in TEXT_FIELDS:
         return MAX_TEXT_LENGTH
+    if key in JSON_TEXT_FIELDS:
+        return MAX_JSON_TEXT_LENGTH
     if key in URL_FIELDS:
         return MAX_URL_LENGTH
     return MAX_NAME_LENGTH

@@ -17,7 +17,7 @@ MAX_PAGE_SIZE = 100
 # pre-release and build suffixes (2.0.0-beta.1), which it stores and could not serve otherwise.
 INSTALL_VERSION_PATTERN = r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
 
-_CLAMP_NOTE = (
+CLAMP_NOTE = (
     "Values above the maximum are served as the maximum, which is echoed back; "
     "0 and negative values select the default."
 )
@@ -26,15 +26,16 @@ _CLAMP_NOTE = (
 class PageSize(fields.Integer):
     """A page size as upstream reads it: clamped to the maximum, sub-1 meaning the default."""
 
-    def __init__(self, **kwargs):
-        metadata = {"maximum": MAX_PAGE_SIZE, **kwargs.pop("metadata", {})}
-        super().__init__(load_default=DEFAULT_PAGE_SIZE, metadata=metadata, **kwargs)
+    def __init__(self, maximum: int = MAX_PAGE_SIZE, default: int = DEFAULT_PAGE_SIZE, **kwargs):
+        metadata = {"maximum": maximum, **kwargs.pop("metadata", {})}
+        super().__init__(load_default=default, metadata=metadata, **kwargs)
+        self.maximum, self.default = maximum, default
 
     def _deserialize(self, value, attr, data, **kwargs):
         size = super()._deserialize(value, attr, data, **kwargs)
         if size < 1:
-            return DEFAULT_PAGE_SIZE
-        return min(size, MAX_PAGE_SIZE)
+            return self.default
+        return min(size, self.maximum)
 
 
 class QueryDateTime(UTCDateTime):
@@ -131,7 +132,7 @@ class ListAllNodesQuerySchema(NodeCompatibilityQuerySchema):
     """GET /nodes query parameters."""
 
     page = page_number()
-    limit = PageSize(metadata={"description": "Number of nodes to return per page. " + _CLAMP_NOTE})
+    limit = PageSize(metadata={"description": "Number of nodes to return per page. " + CLAMP_NOTE})
     include_banned = include_banned()
     timestamp = QueryDateTime(
         metadata={"description": "Only nodes this mirror saw created or changed after this time"}
@@ -150,11 +151,24 @@ class SearchNodesQuerySchema(NodeCompatibilityQuerySchema):
     """GET /nodes/search query parameters."""
 
     page = page_number()
-    limit = PageSize(metadata={"description": "Number of nodes to return per page. " + _CLAMP_NOTE})
+    limit = PageSize(metadata={"description": "Number of nodes to return per page. " + CLAMP_NOTE})
     search = search_text("Case-insensitive text in the id, name, description or author")
     repository_url_search = search_text("Case-insensitive text in the repository URL")
     comfy_node_search = search_text("Case-insensitive text in a preempted Comfy node name")
     include_banned = include_banned()
+
+
+class ListNodesForPublisherQuerySchema(WireSchema):
+    """GET /publishers/{publisherId}/nodes query parameters."""
+
+    include_banned = include_banned()
+
+
+class ListNodesForPublisherV2QuerySchema(ListNodesForPublisherQuerySchema):
+    """GET /publishers/{publisherId}/nodes/v2 query parameters."""
+
+    page = page_number()
+    limit = PageSize(metadata={"description": "Number of nodes to return per page. " + CLAMP_NOTE})
 
 
 class GetNodeQuerySchema(WireSchema):
@@ -197,7 +211,7 @@ class ListAllNodeVersionsQuerySchema(WireSchema):
     page = page_number("The page number to retrieve.")
     page_size = PageSize(
         data_key="pageSize",
-        metadata={"description": "The number of items to include per page. " + _CLAMP_NOTE},
+        metadata={"description": "The number of items to include per page. " + CLAMP_NOTE},
     )
     status_reason = search_text("search for status_reason, case insensitive")
 

@@ -52,6 +52,29 @@ class ArchivesStatusSchema(WireSchema):
     )
 
 
+class ComfyNodesStatusSchema(WireSchema):
+    """The node-class index: how many versions have their classes, and from where."""
+
+    upstream = fields.Integer(
+        required=True,
+        metadata={"description": "Versions whose node classes came from upstream's index"},
+    )
+    extracted = fields.Integer(
+        required=True,
+        metadata={"description": "Versions whose node classes the mirror read from the archive"},
+    )
+    not_indexed = fields.Integer(
+        required=True,
+        metadata={"description": "Versions whose archive could not be read (not indexed)"},
+    )
+    pending = fields.Integer(
+        required=True, metadata={"description": "Versions with no node classes recorded yet"}
+    )
+    classes = fields.Integer(
+        required=True, metadata={"description": "Node classes recorded, over every version"}
+    )
+
+
 class StatusSchema(WireSchema):
     """What the mirror holds, how fresh it is, and which software serves it."""
 
@@ -73,6 +96,7 @@ class StatusSchema(WireSchema):
         required=True,
         metadata={"description": "Release notes mirrored, in every project and locale"},
     )
+    comfy_nodes = fields.Nested(ComfyNodesStatusSchema, required=True)
     newest_created_at = UTCDateTime(
         required=True,
         allow_none=True,

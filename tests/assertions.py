@@ -1,5 +1,9 @@
 """Assertions several test modules share, and the requests they check answers of."""
 
+from urllib.parse import quote
+
+import orjson
+
 
 def assert_error(response, status: int, *phrases: str) -> str:
     """The response is an ErrorResponse with `status` whose message holds each phrase."""
@@ -37,11 +41,47 @@ def served_version(client, node_id: str, number: str) -> dict | None:
     return result.get("node_version")
 
 
-def assert_same_bulk_bytes(original, reimported, pairs: list[dict], expected_part: bytes) -> None:
-    """Both mirrors answer the bulk pairs with the very same bytes, holding `expected_part`."""
+def assert_same_bytes(original, reimported, url: str) -> bytes:
+    """Both mirrors answer GET `url` with the same status and bytes; the body."""
+    expected = original.test_client().get(url)
+    actual = reimported.test_client().get(url)
+    assert (actual.status_code, actual.data) == (expected.status_code, expected.data), (
+        url,
+        actual.data[:300],
+        expected.data[:300],
+    )
+    return expected.data
+
+
+def assert_same_comfy_node_bytes(original, reimported, pairs: list[dict]) -> None:
+    """Both mirrors answer every comfy-nodes request about the pairs with the very same bytes."""
+    names = set()
+    for pair in pairs:
+        if not pair["node_id"] or not pair["version"]:
+            continue
+        base = f"/nodes/{quote(pair['node_id'])}/versions/{quote(pair['version'])}/comfy-nodes"
+        listed = orjson.loads(assert_same_bytes(original, reimported, base + "?limit=8192"))
+        for comfy_node in listed.get("comfy_nodes", []):
+            names.add(comfy_node["comfy_node_name"])
+            assert_same_bytes(
+                original, reimported, f"{base}/{quote(comfy_node['comfy_node_name'])}"
+            )
+    for name in sorted(names):
+        assert_same_bytes(original, reimported, f"/comfy-nodes/{quote(name)}/node")
+    page, pages = 1, 1
+    while page <= pages:
+        listed = orjson.loads(assert_same_bytes(original, reimported, f"/comfy-nodes?page={page}"))
+        pages = -(-listed["total"] // listed["page_size"])
+        page += 1
+
+
+def assert_same_answers(original, reimported, pairs: list[dict], expected_part: bytes) -> None:
+    """Both mirrors answer the bulk pairs, holding `expected_part`, and every comfy-nodes request
+    about them with the very same bytes."""
     body = {"node_versions": pairs}
     expected = original.test_client().post("/bulk/nodes/versions", json=body)
     actual = reimported.test_client().post("/bulk/nodes/versions", json=body)
     assert expected.status_code == actual.status_code == 200
     assert expected_part in expected.data
     assert actual.data == expected.data
+    assert_same_comfy_node_bytes(original, reimported, pairs)

@@ -17,6 +17,11 @@ def node(node_id: str, *versions: dict, **fields) -> dict:
     return {"id": node_id, **fields, "versions": list(versions)}
 
 
+def comfy_node(name: str, **fields) -> dict:
+    """A ComfyNode as upstream lists it for a version (and a dump carries it)."""
+    return {"comfy_node_name": name, **fields}
+
+
 def dump(*nodes: dict, publishers: list | None = None, **top) -> dict:
     """A whole dump document."""
     document = {"format": "comfy-registry-dump", "format_version": 1, "nodes": list(nodes)}
@@ -61,10 +66,29 @@ CATALOGUE_PUBLISHER = {
 }
 
 
+# The node classes upstream lists for Pack-One 1.10.0 in the catalogue.
+CATALOGUE_COMFY_NODES = [
+    comfy_node(
+        "KSamplerPlus",
+        category="sampling",
+        deprecated=False,
+        experimental=False,
+        function="sample",
+        input_types='{"required": {"seed": ["INT"]}}',
+        output_is_list=[False],
+        policy="ComfyNodePolicyActive",
+        return_names='["LATENT"]',
+        return_types='["LATENT"]',
+    ),
+    comfy_node("KSampler Plus (Tiled)"),
+]
+
+
 def catalogue_dump() -> dict:
     """Four telling nodes plus FILLER_NODES plain ones, from two publishers.
 
-    Pack-One (published in mixed case) has Active 1.9.0 and 1.10.0 (latest by precedence), a
+    Pack-One (published in mixed case) has Active 1.9.0 and 1.10.0 (latest by precedence, with
+    two ComfyUI node classes from upstream's index), a
     Banned 1.2.0, a Deleted 1.1.0, a Pending 2.0.0-beta.1 and a Flagged 3.0.0, some with a
     status_reason; pack-two is the search target; banned-pack is banned; no-latest has no
     Active version and no publisher; filler-000... have one Active version each.
@@ -77,7 +101,12 @@ def catalogue_dump() -> dict:
             dependencies=["numpy"],
             downloadUrl="https://storage.googleapis.com/comfy-registry/pub-one/Pack-One/1.9.0/node.zip",
         ),
-        version("1.10.0", changelog="Tenth minor.", status_reason="Reviewed by Alice"),
+        version(
+            "1.10.0",
+            changelog="Tenth minor.",
+            status_reason="Reviewed by Alice",
+            comfy_nodes=CATALOGUE_COMFY_NODES,
+        ),
         version("1.2.0", status="NodeVersionStatusBanned", status_reason="Malware FOUND"),
         version("1.1.0", status="NodeVersionStatusDeleted", status_reason="Removed by author"),
         version("2.0.0-beta.1", status="NodeVersionStatusPending"),
@@ -126,3 +155,62 @@ def catalogue_dump() -> dict:
         for index in range(FILLER_NODES)
     ]
     return dump(pack_one, pack_two, banned, no_latest, *fillers, publishers=[CATALOGUE_PUBLISHER])
+
+
+# Class names as the frontend puts them into paths, unencoded.
+AWKWARD_NAMES = ["KSampler Plus (Advanced)", "Add+Mul|Div", "Image/Resize", "Load /node"]
+
+
+def comfy_nodes_dump() -> dict:
+    """Packs providing ComfyUI node classes, for the index's tests.
+
+    "Shared": pack-a's latest provides it, pack-b's older 1.0.0 does, so pack-a ranks first
+    despite fewer downloads. "Tie": the latest of pack-c and pack-d (equal downloads) provide it,
+    so pack-c by id; banned-maker (banned, most downloads) provides it too and is never named.
+    "Banned Version Only": only a banned version of pack-b provides it.
+    """
+    full = comfy_node(
+        "KSampler Plus (Advanced)",
+        category="sampling/advanced",
+        description="Samples more.",
+        deprecated=False,
+        experimental=True,
+        function="sample",
+        input_types='{"required": {"seed": ["INT"]}}',
+        output_is_list=[False, True],
+        policy="ComfyNodePolicyActive",
+        return_names='["LATENT", "INFO"]',
+        return_types='["LATENT", "STRING"]',
+    )
+    pack_a = node(
+        "pack-a",
+        version(
+            "1.0.0", comfy_nodes=[full, *map(comfy_node, AWKWARD_NAMES[1:]), comfy_node("Shared")]
+        ),
+        version("0.9.0", comfy_nodes=[comfy_node("Old Only")]),
+        downloads=10,
+        publisher={"id": "maker", "name": "Maker"},
+    )
+    pack_b = node(
+        "pack-b",
+        version("2.0.0", comfy_nodes=[comfy_node("Other")]),
+        version("1.0.0", comfy_nodes=[comfy_node("shared")]),
+        version(
+            "0.1.0",
+            status="NodeVersionStatusBanned",
+            comfy_nodes=[comfy_node("Banned Version Only")],
+        ),
+        downloads=500,
+        publisher={"id": "maker"},
+    )
+    pack_c = node("pack-c", version("1.0.0", comfy_nodes=[comfy_node("Tie")]), downloads=7)
+    pack_d = node("pack-d", version("1.0.0", comfy_nodes=[comfy_node("Tie")]), downloads=7)
+    banned = node(
+        "banned-maker",
+        version("1.0.0", comfy_nodes=[comfy_node("Tie"), comfy_node("Banned Pack Only")]),
+        downloads=10**6,
+        status="NodeStatusBanned",
+        publisher={"id": "maker"},
+    )
+    plain = node("plain", version("1.0.0"))
+    return dump(pack_a, pack_b, pack_c, pack_d, banned, plain)

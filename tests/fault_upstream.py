@@ -23,6 +23,7 @@ from tests.dumps import dump, node
 
 _ARCHIVE = re.compile(r"^/archives/([^/]+)/([^/]+)/node\.zip$")
 _VERSION_LIST = re.compile(r"^/nodes/[^/]+/versions$")
+_COMFY_NODE_LIST = re.compile(r"^/nodes/[^/]+/versions/[^/]+/comfy-nodes$")
 
 
 def request_kind(path: str) -> str:
@@ -33,6 +34,8 @@ def request_kind(path: str) -> str:
         return "version lists"
     if path == "/versions":
         return "version pages"
+    if _COMFY_NODE_LIST.match(path):
+        return "comfy-node lists"
     if path.startswith("/publishers/"):
         return "publishers"
     if _ARCHIVE.match(path):

@@ -193,7 +193,13 @@ class AccessLog:
         self._probes = 0
 
     def mark(self) -> None:
-        """Read from the log's current end on."""
+        """Read from the log's end on, once requests answered before are in it.
+
+        The worker's threads log as they finish, so the last requests of a sync (answered four
+        at a time) may reach the log after it returned: a probe logged first waits for them.
+        """
+        if self.path.exists():
+            self.since_mark()
         self.offset = self.path.stat().st_size if self.path.exists() else 0
 
     def since_mark(self) -> list[str]:

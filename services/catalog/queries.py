@@ -5,7 +5,8 @@ the pages while nothing is imported never sees a node twice or misses one. A nod
 version is the one the importer derived: its highest version by semantic-version precedence
 among LATEST_STATUSES (Active), so 1.10.0 beats 1.9.0 (upstream compares the strings as text).
 Versions are sent as stored on import (NodeVersion.serialized), as the bulk endpoint sends them.
-Where upstream publishes no rule: searches match case-insensitive substrings; supported_os and
+Where upstream publishes no rule: searches match case-insensitive substrings (comfy_node_search
+in the classes a node's latest version registers, or in its preempted names); supported_os and
 supported_accelerator keep nodes that list the value (any case) or list nothing at all; nodes
 marked Deleted are listed like the rest (only include_banned=false leaves any node out).
 """
@@ -20,7 +21,15 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import Node, NodeStatus, NodeVersion, NodeVersionStatus, Publisher, pair_key
+from models import (
+    ComfyNode,
+    Node,
+    NodeStatus,
+    NodeVersion,
+    NodeVersionStatus,
+    Publisher,
+    pair_key,
+)
 from models.casefold import ascii_lower, fold_ascii
 from schemas.node import NodeSchema, PublisherSchema
 from services.catalog.lookup import find_serialized_versions
@@ -63,6 +72,7 @@ class NodeFilters:
     search: str | None = None
     repository_search: str | None = None
     comfy_node_search: str | None = None
+    publisher_id: str | None = None
 
 
 def _contains(column, text: str):
@@ -89,6 +99,8 @@ def _node_conditions(filters: NodeFilters) -> list:
         conditions.append(
             Node.normalized_id.in_(sorted({node_id.lower() for node_id in filters.node_ids}))
         )
+    if filters.publisher_id is not None:
+        conditions.append(Node.publisher_id == filters.publisher_id)
     if filters.changed_after is not None:
         conditions.append(Node.changed_at > filters.changed_after)
     if not filters.include_banned:
@@ -109,8 +121,20 @@ def _node_conditions(filters: NodeFilters) -> list:
     if filters.repository_search:
         conditions.append(_contains(Node.repository, filters.repository_search))
     if filters.comfy_node_search:
+        # A class the node's latest version registers, or a name it claims (preempts).
+        provided = (
+            sa.select(ComfyNode.id)
+            .join(NodeVersion, ComfyNode.node_version_id == NodeVersion.id)
+            .where(
+                NodeVersion.node_normalized_id == Node.normalized_id,
+                NodeVersion.version == Node.latest_version,
+                ComfyNode.normalized_name.contains(
+                    fold_ascii(filters.comfy_node_search), autoescape=True
+                ),
+            )
+        )
         names = sa.cast(Node.preempted_comfy_node_names, sa.Text)
-        conditions.append(_contains(names, filters.comfy_node_search))
+        conditions.append(sa.or_(provided.exists(), _contains(names, filters.comfy_node_search)))
     return conditions
 
 
@@ -265,6 +289,12 @@ def get_publisher(session: Session, publisher_id: str) -> dict | None:
     """A publisher as the API sends it, or None."""
     publisher = session.get(Publisher, publisher_id)
     return _publisher_schema.dump(publisher) if publisher is not None else None
+
+
+def list_publishers(session: Session) -> list[dict]:
+    """Every publisher as the API sends it, by id."""
+    found = session.scalars(sa.select(Publisher).order_by(Publisher.id))
+    return [_publisher_schema.dump(publisher) for publisher in found]
 
 
 def get_archive(session: Session, node_id: str, version: str) -> sa.Row | None:

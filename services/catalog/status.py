@@ -9,14 +9,24 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import SYNC_KINDS, ImportKind, ImportRecord, Node, NodeVersion, NodeVersionStatus
+from models import (
+    SYNC_KINDS,
+    ComfyNode,
+    ComfyNodeIndex,
+    ImportKind,
+    ImportRecord,
+    IndexOrigin,
+    Node,
+    NodeVersion,
+    NodeVersionStatus,
+)
 from services.releases.reading import count_release_notes
 from version import __version__
 
 
 def mirror_status(session: Session) -> dict[str, Any]:
-    """Counts of nodes, versions, archives and release notes, the newest data, the last import
-    and sync."""
+    """Counts of nodes, versions, archives, node classes and release notes, the newest data,
+    the last import and sync."""
     by_status = dict.fromkeys(NodeVersionStatus, 0)
     counts = sa.select(NodeVersion.status, sa.func.count()).group_by(NodeVersion.status)
     by_status.update(session.execute(counts).all())
@@ -27,6 +37,7 @@ def mirror_status(session: Session) -> dict[str, Any]:
         "versions_by_status": {status.value: count for status, count in by_status.items()},
         "archives": archive_figures(session),
         "release_notes": count_release_notes(session),
+        "comfy_nodes": comfy_node_figures(session, sum(by_status.values())),
         "newest_created_at": session.scalar(sa.select(sa.func.max(NodeVersion.created_at))),
         "last_import": last_record(session, ImportRecord.kind == ImportKind.IMPORT),
         "last_sync": last_record(session, ImportRecord.kind.in_(SYNC_KINDS)),
@@ -48,6 +59,29 @@ def archive_figures(session: Session) -> dict[str, int]:
         sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(stored.c.size), 0))
     ).one()
     return {"versions": with_archive, "stored": count, "bytes": int(total)}
+
+
+def comfy_node_figures(session: Session, versions: int) -> dict[str, int]:
+    """How many versions have their node classes, from where, and how many could not be read."""
+    by_origin = dict(
+        session.execute(
+            sa.select(ComfyNodeIndex.origin, sa.func.count())
+            .where(ComfyNodeIndex.problem.is_(None))
+            .group_by(ComfyNodeIndex.origin)
+        ).all()
+    )
+    not_indexed = session.scalar(
+        sa.select(sa.func.count()).where(ComfyNodeIndex.problem.is_not(None))
+    )
+    upstream = by_origin.get(IndexOrigin.UPSTREAM.value, 0)
+    extracted = by_origin.get(IndexOrigin.EXTRACTED.value, 0)
+    return {
+        "upstream": upstream,
+        "extracted": extracted,
+        "not_indexed": not_indexed,
+        "pending": versions - upstream - extracted - not_indexed,
+        "classes": session.scalar(sa.select(sa.func.count()).select_from(ComfyNode)),
+    }
 
 
 def last_record(session: Session, condition: sa.ColumnElement[bool]) -> ImportRecord | None:

@@ -39,6 +39,8 @@ class IncomingNode:
     place: str
     # Where each version was given, for messages about conflicts found while writing.
     version_places: dict[str, str] = field(default_factory=dict)
+    # Upstream's node classes of the versions that carry a non-empty `comfy_nodes`, by version.
+    comfy_nodes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -264,12 +266,27 @@ def _validate_document(
                 problems.append(problem)
         if loaded.get("publisher"):
             _merge_publisher(incoming, loaded["publisher"], f"{label}: {place}.publisher")
-        versions = {v["version"]: _version_record(record, v) for v in loaded["versions"]}
-        earlier = incoming.nodes.get(key)
-        if earlier is not None:
-            # An earlier dump's versions of this node stay unless this dump gives them again.
-            kept = {v: {**r, "node_id": record["id"]} for v, r in earlier.versions.items()}
-            versions = {**kept, **versions}
-            places = {**earlier.version_places, **places}
-        incoming.nodes[key] = IncomingNode(record, versions, f"{label}: {place}", places)
+        _merge_node(incoming, record, loaded["versions"], f"{label}: {place}", places)
     return problems
+
+
+def _merge_node(
+    incoming: IncomingMirror,
+    record: dict[str, Any],
+    loaded_versions: list[dict[str, Any]],
+    place: str,
+    places: dict[str, str],
+) -> None:
+    """Add a validated node to `incoming`, over what earlier dumps gave of it."""
+    versions = {v["version"]: _version_record(record, v) for v in loaded_versions}
+    # An empty list says no more than an absent one: upstream lists none for a version it has
+    # not indexed.
+    classes = {v["version"]: v["comfy_nodes"] for v in loaded_versions if v.get("comfy_nodes")}
+    earlier = incoming.nodes.get(record["normalized_id"])
+    if earlier is not None:
+        # An earlier dump's versions of this node stay unless this dump gives them again.
+        kept = {v: {**r, "node_id": record["id"]} for v, r in earlier.versions.items()}
+        versions = {**kept, **versions}
+        places = {**earlier.version_places, **places}
+        classes = {**earlier.comfy_nodes, **classes}
+    incoming.nodes[record["normalized_id"]] = IncomingNode(record, versions, place, places, classes)

@@ -10,6 +10,7 @@ from models import Node, NodeVersion, Publisher
 from schemas.dump import DUMP_FORMAT, DUMP_FORMAT_VERSION
 from schemas.node import NodeSchema, PublisherSchema
 from schemas.node_version import NodeVersionSchema
+from services.catalog.comfy_nodes import upstream_comfy_nodes
 from services.catalog.semver import precedence_key
 from services.files import atomic_file
 from services.progress import Step
@@ -24,12 +25,16 @@ _node_schema = NodeSchema(exclude=("latest_version", "publisher"))
 _version_schema = NodeVersionSchema()
 
 
-def _exported_version(version: NodeVersion) -> orjson.Fragment | dict:
-    """A version as the dump carries it: with its upstream downloadUrl, never the mirror's."""
-    if version.archive_sha256 is None:
+def _exported_version(version: NodeVersion, classes: list[dict]) -> orjson.Fragment | dict:
+    """A version as the dump carries it: with its upstream downloadUrl, never the mirror's, and
+    the node classes upstream lists for it, if any."""
+    if version.archive_sha256 is None and not classes:
         # Stored versions are already in the wire format the dump uses.
         return orjson.Fragment(version.serialized)
-    return _version_schema.dump(version)
+    document = _version_schema.dump(version)
+    if classes:
+        document["comfy_nodes"] = classes
+    return document
 
 
 def build_dump(session: Session, step: Step | None = None) -> dict:
@@ -38,6 +43,7 @@ def build_dump(session: Session, step: Step | None = None) -> dict:
         _publisher_schema.dump(publisher)
         for publisher in session.execute(sa.select(Publisher).order_by(Publisher.id)).scalars()
     ]
+    upstream_classes = upstream_comfy_nodes(session)
     versions_by_node: dict[str, list[NodeVersion]] = {}
     for version in session.execute(sa.select(NodeVersion)).scalars():
         versions_by_node.setdefault(version.node_normalized_id, []).append(version)
@@ -53,7 +59,9 @@ def build_dump(session: Session, step: Step | None = None) -> dict:
             key=lambda version: precedence_key(version.version),
             reverse=True,
         )
-        document["versions"] = [_exported_version(version) for version in versions]
+        document["versions"] = [
+            _exported_version(version, upstream_classes.get(version.id, [])) for version in versions
+        ]
         nodes.append(document)
     document = dump_document(publishers, nodes, MIRROR_SOURCE, now_rfc3339())
     document["release_notes"] = exported_release_notes(session)

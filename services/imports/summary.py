@@ -31,6 +31,8 @@ class ImportSummary:
     publishers: Tally = field(default_factory=Tally)
     nodes: Tally = field(default_factory=Tally)
     versions: Tally = field(default_factory=Tally)
+    # Versions whose node classes the dumps carry (upstream's), by what happened to their set.
+    comfy_nodes: Tally = field(default_factory=Tally)
     unknown_keys: Counter = field(default_factory=Counter)
     sources: list[str] = field(default_factory=list)
     # Archives the bundles carried and were verified, and those new to the archive directory.
@@ -52,6 +54,7 @@ class ImportSummary:
             "publishers": self.publishers.as_dict(),
             "nodes": self.nodes.as_dict(),
             "versions": self.versions.as_dict(),
+            "comfy_nodes": self.comfy_nodes.as_dict(),
             "archives_verified": self.archives_verified,
             "archives_stored": self.archives_stored,
             "unknown_keys": dict(self.unknown_keys),
@@ -75,6 +78,12 @@ class ImportSummary:
             )
             if t is not None
         ]
+        classes = self.comfy_nodes
+        if classes.added or classes.updated or classes.unchanged:
+            lines.append(
+                f"versions' node classes from upstream: {classes.added} added, "
+                f"{classes.updated} updated, {classes.unchanged} unchanged"
+            )
         if self.archives_verified:
             lines.append(
                 f"archives: {self.archives_verified} verified, {self.archives_stored} newly stored"
@@ -96,7 +105,7 @@ class ImportSummary:
 
 def summary_changed(stored: dict[str, Any]) -> bool:
     """Whether a summary, as an import record stores it, says the import changed anything."""
-    names = ("publishers", "nodes", "versions", "release_notes")
+    names = ("publishers", "nodes", "versions", "comfy_nodes", "release_notes")
     tallies = (stored.get(name) or {} for name in names)
     return bool(stored.get("archives_stored")) or any(
         tally.get("added") or tally.get("updated") or tally.get("removed") for tally in tallies

@@ -11,6 +11,7 @@ from models.columns import utcnow
 from services.chunks import chunks
 from services.dumps.reader import DumpRejected
 from services.dumps.validation import IncomingMirror, IncomingNode, stable_version_id
+from services.imports.comfy_nodes import write_upstream_comfy_nodes
 from services.imports.derived import latest_version, serialize_version, stamp_changed_nodes
 from services.imports.summary import ImportSummary
 from services.progress import Step
@@ -78,7 +79,8 @@ def apply_incoming(
         else:
             summary.nodes.unchanged += 1
     writes.execute(session)
-    stamp_changed_nodes(session, writes.changed_nodes())
+    classes_changed = write_upstream_comfy_nodes(session, incoming, summary.comfy_nodes)
+    stamp_changed_nodes(session, sorted(set(writes.changed_nodes()) | classes_changed))
     summary.release_notes = write_release_notes(session, incoming.release_notes, replace)
     session.flush()
     return summary

@@ -36,6 +36,7 @@ REQUEST_KINDS = (
     "version pages",
     "publishers",
     "downloads",
+    "comfy-node lists",
     "release notes",
 )
 # Longest pause between two tries, whatever the backoff or a Retry-After header asks for.

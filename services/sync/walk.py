@@ -9,6 +9,7 @@ against another instance of this mirror:
 - GET /versions pages, only when a node is banned: upstream answers 403 to a banned node's
   version list, but lists its versions among everyone's; failing that its `latest_version` is kept.
 - GET /publishers/{id}, only for a publisher a node embeds without its name.
+- GET /nodes/{id}/versions/{v}/comfy-nodes for every version found (services/sync/comfy_nodes.py).
 """
 
 from concurrent.futures import Executor
@@ -21,6 +22,7 @@ from services.chunks import chunks
 from services.dumps.writer import dump_document
 from services.progress import Log, Progress
 from services.sync.client import UpstreamClient, UpstreamError
+from services.sync.comfy_nodes import fetch_comfy_nodes
 from services.timestamps import rfc3339
 
 PAGE_SIZE = 100
@@ -42,6 +44,8 @@ class UpstreamCatalog:
     warnings: list[str] = field(default_factory=list)
     # The upstream's clock at its first answer, to take the sync's snapshot time in its terms.
     first_date: datetime | None = None
+    # Upstream's node classes of the versions that list some, by (lower-cased id, version).
+    comfy_nodes: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
 
     def as_dump(self, upstream: str, started_at: datetime) -> dict:
         """The catalogue as a dump: publishers once, nodes naming them, versions inside nodes."""
@@ -59,6 +63,9 @@ class UpstreamCatalog:
                 if isinstance(node_id, str) and node_id.lower() == key:
                     # Upstream may spell the node id in another case inside its versions.
                     version = {**version, "node_id": node["id"]}
+                classes = self.comfy_nodes.get((key, version.get("version")))
+                if classes:
+                    version = {**version, "comfy_nodes": classes}
                 versions.setdefault(str(version.get("version")), version)
             node["versions"] = list(versions.values())
             nodes.append(node)
@@ -92,6 +99,10 @@ def walk_catalog(
             # Only needed if the node's version list is refused (a banned node).
             catalog.versions[key] = [latest]
     _fetch_versions(client, executor, catalog, log, phase)
+    node_ids = {key: node["id"] for key, node in catalog.nodes.items()}
+    catalog.comfy_nodes = fetch_comfy_nodes(
+        client, executor, catalog.versions, node_ids, log, phase
+    )
     _fetch_publishers(client, executor, catalog)
     return catalog
 

@@ -4,7 +4,7 @@ import pytest
 
 from tests.api.test_export import export_from, pairs_to_ask, rich_dump, without_exported_at
 from tests.databases import POSTGRESQL, backend, database_url, postgres_database
-from tests.dumps import catalogue_dump, dump, node, version, write
+from tests.dumps import catalogue_dump, comfy_node, dump, node, version, write
 from tests.mirrors import import_into
 
 pytestmark = pytest.mark.skipif(
@@ -16,7 +16,14 @@ ORDER_SENSITIVE = dump(
     *(
         node(node_id, version("1.0.0"), version("1.0.0-rc.1"), version("1.0.0-RC.2"))
         for node_id in ("a-b", "a.b", "a_b", "ab", "a0", "Z-last", "zz", "A_B2")
-    )
+    ),
+    node(
+        "order-classes",
+        version(
+            "1.0.0",
+            comfy_nodes=[comfy_node(name) for name in ("a-b", "a.b", "a_b", "ab", "Z", "A_B2")],
+        ),
+    ),
 )
 READS = [
     "/nodes?limit=100",
@@ -37,6 +44,13 @@ READS = [
     "/nodes/pack-one/versions/1.10.0",
     "/publishers/ltdrdata",
     "/nodes/a.b/install?version=1.0.0",
+    "/comfy-nodes?pageSize=100",
+    "/comfy-nodes?comfy_node_name=KSAMPLER%20PLUS%20(ADVANCED)",
+    "/comfy-nodes/Add+Mul|Div/node",
+    "/comfy-nodes/ksamplerplus/node",
+    "/nodes/order-classes/versions/1.0.0/comfy-nodes?limit=100",
+    "/nodes/ComfyUI-Impact-Pack/versions/8.0.0/comfy-nodes?limit=2&page=2",
+    "/nodes/search?comfy_node_search=A_B",
 ]
 
 

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Node, NodeVersion
-from tests.assertions import assert_same_bulk_bytes
+from tests.assertions import assert_same_answers
 from tests.bundles import SEED_DUMP
-from tests.dumps import dump, node, version, write
+from tests.dumps import comfy_node, comfy_nodes_dump, dump, node, version, write
 from tests.mirrors import import_into
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -58,7 +58,14 @@ def rich_dump() -> dict:
     return dump(
         node(
             "ComfyUI-Impact-Pack",
-            every_field_version("8.0.0", id="30c7a93c-d73a-4737-9e08-47006ace5222"),
+            every_field_version(
+                "8.0.0",
+                id="30c7a93c-d73a-4737-9e08-47006ace5222",
+                comfy_nodes=[
+                    *comfy_nodes_dump()["nodes"][0]["versions"][0]["comfy_nodes"],
+                    comfy_node("SAMLoader", description="Loads ✓ ünïcode SAM"),
+                ],
+            ),
             version("8.0.0-rc.1", status="NodeVersionStatusPending"),
             version("7.10.0", createdAt="2024-01-01T00:00:00Z"),
             version("7.9.0", status="NodeVersionStatusDeleted", status_reason="withdrawn"),
@@ -133,7 +140,7 @@ def pairs_to_ask(app) -> list[dict]:
 
 def assert_same_bulk_answers(original, reimported) -> None:
     """Both mirrors answer every pair (and the misses) with the very same bytes."""
-    assert_same_bulk_bytes(original, reimported, pairs_to_ask(original), b'"status":"success"')
+    assert_same_answers(original, reimported, pairs_to_ask(original), b'"status":"success"')
 
 
 def without_exported_at(raw: bytes) -> bytes:
@@ -177,8 +184,22 @@ def test_export_carries_each_version_as_the_api_serves_it(app, client, tmp_path)
 
     assert len(carried) == 6
     assert [result["node_version"] for result in response.json["node_versions"]] == [
-        item for _, item in carried
+        {key: value for key, value in item.items() if key != "comfy_nodes"} for _, item in carried
     ]
+
+
+def test_export_carries_upstreams_node_classes_as_the_api_lists_them(app, client, tmp_path):
+    import_into(app, write(tmp_path / "rich.json", rich_dump()))
+    exported = json.loads(export_from(app, tmp_path / "export.json").read_bytes())
+    carrying = [
+        (entry["id"], item["version"], item["comfy_nodes"])
+        for entry in exported["nodes"]
+        for item in entry["versions"]
+        if "comfy_nodes" in item
+    ]
+    [(node_id, number, classes)] = carrying
+    listed = client.get(f"/nodes/{node_id}/versions/{number}/comfy-nodes?limit=100").json
+    assert (number, classes) == ("8.0.0", listed["comfy_nodes"])
 
 
 @pytest.mark.parametrize("name", ["export.json.gz", "nested/folder/export.json.gz"])

@@ -21,6 +21,7 @@ from tests.serving import ROOT
 
 RFC3339 = "%Y-%m-%dT%H:%M:%S.%fZ"
 ZERO_BY_STATUS = {status.value: 0 for status in NodeVersionStatus}
+NO_CLASSES = {"upstream": 0, "extracted": 0, "not_indexed": 0, "pending": 0, "classes": 0}
 
 
 def pyproject_version() -> str:
@@ -90,6 +91,7 @@ def test_status_of_an_empty_mirror(client):
         "versions_by_status": ZERO_BY_STATUS,
         "archives": {"versions": 0, "stored": 0, "bytes": 0},
         "release_notes": 0,
+        "comfy_nodes": NO_CLASSES,
         "newest_created_at": None,
         "last_import": None,
         "last_sync": None,
@@ -261,6 +263,8 @@ def test_cli_status_shows_the_same_facts_as_text(app, seeded):
         f"Archives: {archives['stored']} stored, {archives['bytes'] / 1000:.1f} KB "
         f"({archives['bytes']} bytes), for {archives['versions']} versions",
         "Release notes: 0",
+        f"Node classes: 0, of 0 versions from upstream and 0 extracted; 0 not indexed, "
+        f"{expected['versions']} pending",
         f"Newest createdAt: {expected['newest_created_at']}",
         f"Last import: {finished} from {expected['origin']}; sources: {SEED_DATA}",
         "Last sync: never",

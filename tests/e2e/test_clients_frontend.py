@@ -107,7 +107,9 @@ def test_bulk_answers_the_frontends_body_item_by_item(seeded_server):
         "/nodes/comfyui-kjnodes",
         "/nodes/comfyui-kjnodes/versions",
         "/nodes/comfyui-kjnodes/versions/1.10.0",
+        "/nodes/comfyui-kjnodes/versions/1.10.0/comfy-nodes?page=1&limit=256",
         "/publishers/kijai",
+        "/publishers/kijai/nodes?include_banned=true",
     ],
 )
 def test_the_frontends_reads_answer_cross_origin(seeded_server, path):
@@ -147,3 +149,19 @@ def test_the_startup_release_notes_call_answers_cross_origin_after_its_preflight
     # The sample bundle carries no release notes: none to show, and no error in the console.
     assert (response.status, json.loads(raw)) == (200, [])
     assert_allows_origin(response)
+
+
+@pytest.mark.parametrize(
+    "path,name",
+    [
+        # As the browser sends a class name put into the path: a space as %20, the rest as is.
+        ("/comfy-nodes/Missing%20Node%20(Beta)/node", "Missing Node (Beta)"),
+        ("/comfy-nodes/Add+Mul|Div/node", "Add+Mul|Div"),
+        ("/comfy-nodes/Image/Resize/node/node", "Image/Resize/node"),
+    ],
+)
+def test_a_missing_class_is_a_json_404_naming_it_cross_origin(seeded_server, path, name):
+    response, raw = request(seeded_server, "GET", path, {"Origin": ORIGIN})
+    assert response.status == 404, raw
+    assert_allows_origin(response)
+    assert repr(name) in json.loads(raw)["message"]

@@ -274,9 +274,16 @@ def test_node_allow_lists_fetch_only_those_nodes(seeded_server, make_mirror, tmp
         "no-such-pack",
         "rgthree-comfy",
     ]
-    assert sorted(r.split("?")[0] for r in lists) == [
+    paths = [r.split("?")[0] for r in lists]
+    assert sorted(path for path in paths if not path.endswith("/comfy-nodes")) == [
         f"GET /nodes/{n}/versions" for n in ("ComfyUI-GGUF", "comfyui-kjnodes", "rgthree-comfy")
     ]
+    # And the node classes of those nodes' versions only.
+    assert {path.split("/")[2] for path in paths if path.endswith("/comfy-nodes")} == {
+        "ComfyUI-GGUF",
+        "comfyui-kjnodes",
+        "rgthree-comfy",
+    }
 
 
 def test_a_long_allow_list_is_asked_for_50_ids_at_a_time(seeded_server, make_mirror, tmp_path):
@@ -375,7 +382,12 @@ def test_an_incremental_sync_fetches_only_what_changed(make_mirror, tmp_path):
         assert re.fullmatch(
             r"GET /nodes\?page=1&limit=100&include_banned=true&timestamp=\S+Z", page
         )
-        assert sorted(r.split("?")[0] for r in rest) == sorted(
+        paths = [r.split("?")[0] for r in rest]
+        # Node classes only of the changed nodes' versions.
+        assert {p.split("/")[2] for p in paths if p.endswith("/comfy-nodes")} == set(
+            changed["nodes"]
+        )
+        assert sorted(p for p in paths if not p.endswith("/comfy-nodes")) == sorted(
             [f"GET /nodes/{n}/versions" for n in changed["nodes"]]
             + [f"GET /archives/{n}/{v}/node.zip" for n, v in changed["archives"]]
             + ["GET /releases"] * RELEASE_NOTE_REQUESTS

@@ -162,7 +162,8 @@ def test_a_download_cut_short_or_corrupted_once_is_fetched_again(
 
     assert result.exit_code == 0, result.output
     assert (
-        f"{ARCHIVES} downloads, {RELEASE_NOTE_REQUESTS} release notes; 1 retries" in result.output
+        f"{ARCHIVES} downloads, 10 comfy-node lists, "
+        f"{RELEASE_NOTE_REQUESTS} release notes; 1 retries" in result.output
     )
     assert sum(misbehaving_upstream.downloads.values()) == ARCHIVES + 1
     served = {f"archives/{n}/{v}.zip" for n, v in archived_pairs(small_registry())}
