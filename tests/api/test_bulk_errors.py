@@ -112,13 +112,13 @@ def test_wrong_method_is_405_in_the_error_shape_with_allow(client):
 
 @pytest.fixture
 def failing_app(make_mirror):
-    """An app whose database loses the versions table, so look-ups fail for real."""
+    """An app whose database loses its versions table (renamed away), so look-ups fail for real."""
     return make_mirror(PROPAGATE_EXCEPTIONS=False)
 
 
 def test_server_failure_is_500_in_the_error_shape_leaking_nothing(failing_app):
     with failing_app.app_context():
-        db.session.execute(sa.text("DROP TABLE node_versions"))
+        db.session.execute(sa.text("ALTER TABLE node_versions RENAME TO node_versions_gone"))
         db.session.commit()
     response = failing_app.test_client().post(
         "/bulk/nodes/versions", json={"node_versions": [{"node_id": "a", "version": "1"}]}
