@@ -54,12 +54,14 @@ def render(prefix: Path, listen: str, apps: list[str], archive_dir: str, path_pr
 
 
 @contextmanager
-def nginx(prefix: Path, app_url: str, archive_dir: str, path_prefix: str = ""):
-    """Run nginx in front of the mirror at `app_url`; yield nginx's URL, path prefix included."""
+def nginx(prefix: Path, app_url: str | list[str], archive_dir: str, path_prefix: str = ""):
+    """Run nginx in front of the mirror at `app_url` (or several gunicorns of one mirror, given
+    a list); yield nginx's URL, path prefix included."""
     binary = nginx_binary()
     port = free_port()
-    app = app_url.removeprefix("http://")
-    conf = render(prefix, f"127.0.0.1:{port}", [app], archive_dir, path_prefix)
+    urls = [app_url] if isinstance(app_url, str) else app_url
+    apps = [url.removeprefix("http://") for url in urls]
+    conf = render(prefix, f"127.0.0.1:{port}", apps, archive_dir, path_prefix)
     command = [binary, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")]
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
