@@ -12,6 +12,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from database import POSTGRESQL_WRITE_LOCK_KEY
@@ -41,10 +42,13 @@ AFTER_STOP = 25
 HANG_GUARD_SECONDS = 120
 
 
-@pytest.fixture
-def shared(tmp_path) -> dict:
-    """One mirror's database and archive directory, seeded: the environment every host shares."""
-    folder = tmp_path / "shared"
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory) -> dict:
+    """One mirror's database and archive directory, seeded: the environment every host shares.
+
+    Once a module: each test changes only nodes of its own.
+    """
+    folder = tmp_path_factory.mktemp("shared")
     with fresh_database(folder) as database:
         # Both hosts answer for one public address, nginx's, so their answers are alike.
         env = mirror_env(
@@ -82,7 +86,9 @@ def test_an_import_on_one_host_is_served_by_the_other_at_once(hosts, tmp_path):
     asked = bulk_of(("fresh-pack", "1.0.0"))
     # Every worker of host 2 has answered (and cached its status) before the import.
     before = [get(host_2.url, "/status").json()["nodes"] for _ in range(8)]
-    assert post_json(host_2.url, BULK_PATH, asked).json()["node_versions"][0]["status"] == "not_found"
+    assert (
+        post_json(host_2.url, BULK_PATH, asked).json()["node_versions"][0]["status"] == "not_found"
+    )
     fresh = write(tmp_path / "fresh.json", dump(node("fresh-pack", version("1.0.0"))))
 
     imported = flask("mirror", "import", str(fresh), env=host_1.env)
@@ -111,16 +117,18 @@ def contested_dump(mark: str) -> dict:
     )
 
 
-def contested_state(host: ServedMirror, tmp_path: Path) -> tuple[bytes, list]:
-    """Host's bulk answer for every contested pair, and the contested nodes of an export."""
+def contested_state(hosts: list[ServedMirror], tmp_path: Path) -> tuple[bytes, list]:
+    """The bulk answer for every contested pair (the same from each host), and the contested
+    nodes of an export."""
     pairs = [(f"contested-{i:03d}", n) for i in range(CONTESTED_NODES) for n in ("1.0.0", "1.1.0")]
-    answer = post_json(host.url, BULK_PATH, bulk_of(*pairs))
-    assert answer.status == 200, answer.body
+    answers = [post_json(host.url, BULK_PATH, bulk_of(*pairs)) for host in hosts]
+    assert [answer.status for answer in answers] == [200] * len(hosts), answers[0].body
+    assert len({answer.body for answer in answers}) == 1
     path = tmp_path / "export.json"
-    exported = flask("mirror", "export", str(path), env=host.env)
+    exported = flask("mirror", "export", str(path), env=hosts[0].env)
     assert exported.returncode == 0, exported.stderr
     nodes = json.loads(path.read_bytes())["nodes"]
-    return answer.body, [found for found in nodes if found["id"].startswith("contested-")]
+    return answers[0].body, [found for found in nodes if found["id"].startswith("contested-")]
 
 
 def start_import(path: Path, host: ServedMirror) -> subprocess.Popen:
@@ -145,14 +153,12 @@ def waiting_writers(connection, database: str) -> int:
 
 
 def test_imports_from_two_hosts_at_once_end_as_one_after_the_other(hosts, shared, tmp_path):
-    import psycopg
-
     host_1, host_2 = hosts
     paths = {mark: write(tmp_path / f"{mark}.json", contested_dump(mark)) for mark in "abc"}
     expected = {}
     for mark in "ab":
         assert flask("mirror", "import", str(paths[mark]), env=host_1.env).returncode == 0
-        expected[mark] = contested_state(host_2, tmp_path)
+        expected[mark] = contested_state(hosts, tmp_path)
     assert expected["a"][0] != expected["b"][0] and expected["a"][1] != expected["b"][1]
     assert flask("mirror", "import", str(paths["c"]), env=host_1.env).returncode == 0
     database = shared["DATABASE_URL"].rpartition("/")[2]
@@ -174,8 +180,7 @@ def test_imports_from_two_hosts_at_once_end_as_one_after_the_other(hosts, shared
     assert {mark: running.returncode for mark, running in imports.items()} == {"a": 0, "b": 0}, (
         finished
     )
-    for state in (contested_state(host_1, tmp_path), contested_state(host_2, tmp_path)):
-        assert state in (expected["a"], expected["b"])
+    assert contested_state(hosts, tmp_path) in (expected["a"], expected["b"])
 
 
 def keep_asking(front: str, stopped: threading.Event, statuses: list) -> None:
