@@ -1,6 +1,7 @@
 """The fixtures every layer shares: mirrors on their own databases (`make_mirror`, `app`,
-`client`, `runner`), the read API's catalogue loaded once a session, the seeded mirror served by
-real gunicorn, and a misbehaving upstream. Tests under tests/e2e are marked `e2e`.
+`client`, `runner`), the read API's catalogue loaded once a session, the environment of a
+mirror's `flask` and gunicorn processes, the seeded mirror served by real gunicorn, and a
+misbehaving upstream. Tests under tests/e2e are marked `e2e`.
 
 `--database=postgresql` (or MIRROR_TEST_DATABASE=postgresql) runs them on PostgreSQL: each
 mirror gets its own database there, and tests marked `sqlite_only` are skipped."""
