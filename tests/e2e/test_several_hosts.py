@@ -132,11 +132,17 @@ def contested_state(hosts: list[ServedMirror], tmp_path: Path) -> tuple[bytes, l
 
 
 def start_import(path: Path, host: ServedMirror) -> subprocess.Popen:
-    """`flask mirror import PATH` on `host`, running."""
+    """`flask mirror import PATH` on `host`, running; it waits for the write lock as long as the
+    test's hang guard, since on a busy machine the other import may start late."""
     return subprocess.Popen(
         [str(BIN / "flask"), "mirror", "import", str(path)],
         cwd=ROOT,
-        env={**os.environ, "FLASK_APP": "app", **host.env},
+        env={
+            **os.environ,
+            "FLASK_APP": "app",
+            **host.env,
+            "MIRROR_DB_LOCK_TIMEOUT": str(HANG_GUARD_SECONDS),
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
