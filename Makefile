@@ -31,18 +31,19 @@ run: install
 	$(BIN)/gunicorn 'app:create_app()'
 
 ## Lint and check formatting, run the whole test suite (unit, api and e2e tests) on SQLite,
-## then the unit and api tests on PostgreSQL (see test-postgres).
+## then again on PostgreSQL (see test-postgres).
 test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 	$(MAKE) test-postgres
 
-## The unit and api tests on PostgreSQL, each mirror on a database of its own made on the server
-## MIRROR_TEST_POSTGRES_URL names (default postgresql://postgres@127.0.0.1:5432/postgres).
+## The whole test suite on PostgreSQL, each mirror (served by real gunicorn too) on a database
+## of its own made on the server MIRROR_TEST_POSTGRES_URL names (default
+## postgresql://postgres@127.0.0.1:5432/postgres); tests marked sqlite_only are skipped.
 ## Without a server the run is skipped, saying why; with CI=true it fails instead.
 test-postgres: install-test
-	$(BIN)/python -m pytest -q tests/unit tests/api --database=postgresql
+	$(BIN)/python -m pytest -q --database=postgresql
 
 ## The inner loop: unit and api tests, in-process, without the e2e and slow ones, on two
 ## workers (each test makes its own mirror, so they share nothing).

@@ -185,9 +185,8 @@ def main(argv: list[str] | None = None) -> dict:
         )
         a_folder = Path(workdir, "a")
         a_folder.mkdir(exist_ok=True)
-        database = Path(build["db_path"])
         with serve_mirror(
-            a_folder, seeded=False, database=database, WEB_CONCURRENCY=str(args.workers)
+            a_folder, seeded=False, database=build["db_url"], WEB_CONCURRENCY=str(args.workers)
         ) as served:
             figures["full"] = timed_sync(app, served, workdir, args.jobs)
             change_nodes(

@@ -1,6 +1,7 @@
 """The fixtures every layer shares: mirrors on their own databases (`make_mirror`, `app`,
-`client`, `runner`), the read API's catalogue loaded once a session, the seeded mirror served by
-real gunicorn, and a misbehaving upstream. Tests under tests/e2e are marked `e2e`.
+`client`, `runner`), the read API's catalogue loaded once a session, the environment of a
+mirror's `flask` and gunicorn processes, the seeded mirror served by real gunicorn, and a
+misbehaving upstream. Tests under tests/e2e are marked `e2e`.
 
 `--database=postgresql` (or MIRROR_TEST_DATABASE=postgresql) runs them on PostgreSQL: each
 mirror gets its own database there, and tests marked `sqlite_only` are skipped."""
@@ -26,7 +27,7 @@ from tests.databases import (
 from tests.dumps import catalogue_dump, write
 from tests.fault_upstream import fault_upstream
 from tests.mirrors import import_into, mirror_app
-from tests.serving import serve_mirror
+from tests.serving import mirror_env, serve_mirror
 
 E2E = Path(__file__).resolve().parent / "e2e"
 
@@ -155,6 +156,14 @@ def misbehaving_upstream(tmp_path):
     wants, it counts what it was asked."""
     with fault_upstream(tmp_path) as server:
         yield server
+
+
+@pytest.fixture
+def process_env(tmp_path):
+    """The environment of a mirror's `flask` and gunicorn processes (tests.serving.mirror_env),
+    empty, on a database of its own with files in tmp_path/served, dropped after the test."""
+    with fresh_database(tmp_path / "served") as database:
+        yield mirror_env(tmp_path / "served", database)
 
 
 @pytest.fixture(scope="session")

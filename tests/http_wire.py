@@ -7,10 +7,12 @@ import socket
 import time
 import urllib.parse
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.bundles import import_into, mirror_app, upstream_version, write_bundle
+from tests.databases import fresh_database
 from tests.dumps import dump, node
 
 Pair = tuple[str, str]
@@ -29,17 +31,17 @@ class Answer:
         return json.loads(self.body)
 
 
-def served_env(folder: Path, archives: Mapping[Pair, bytes]) -> dict:
-    """Import a bundle holding `archives` into a mirror in `folder`; the env to serve it with."""
+@contextmanager
+def served_env(folder: Path, archives: Mapping[Pair, bytes]):
+    """Import a bundle holding `archives` into a new mirror in `folder`; yields the env to serve
+    it with. Its database lives until the block ends."""
     document = dump(
         *(node(node_id, upstream_version(node_id, number)) for node_id, number in archives)
     )
-    with mirror_app(folder) as app:
-        import_into(app, write_bundle(folder / "bundle", document, contents=archives))
-    return {
-        "DATABASE_URL": f"sqlite:///{folder / 'mirror.db'}",
-        "MIRROR_ARCHIVE_DIR": str(folder / "archives"),
-    }
+    with fresh_database(folder) as database:
+        with mirror_app(folder, SQLALCHEMY_DATABASE_URI=database) as app:
+            import_into(app, write_bundle(folder / "bundle", document, contents=archives))
+        yield {"DATABASE_URL": database, "MIRROR_ARCHIVE_DIR": str(folder / "archives")}
 
 
 def connect(url: str, timeout: float = 30) -> http.client.HTTPConnection:

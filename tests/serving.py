@@ -10,9 +10,11 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.databases import fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -47,14 +49,14 @@ def _flask_call(args: tuple[str, ...], env: dict) -> dict:
     }
 
 
-def mirror_env(folder: Path, database: Path | None = None, **settings: str) -> dict:
-    """The environment of a mirror's processes: its files in `folder`, plus `settings`.
+def mirror_env(folder: Path, database: str, **settings: str) -> dict:
+    """The environment of a mirror's processes: the database at URL `database` (see
+    tests.databases.fresh_database), its files in `folder`, plus `settings`.
 
-    The SQLite file is folder/mirror.db unless `database` names another; archives go to
-    folder/archives and gunicorn's access log to folder/access.log.
+    Archives go to folder/archives and gunicorn's access log to folder/access.log.
     """
     return {
-        "DATABASE_URL": f"sqlite:///{database or folder / 'mirror.db'}",
+        "DATABASE_URL": database,
         "MIRROR_ARCHIVE_DIR": str(folder / "archives"),
         "GUNICORN_ACCESS_LOG": str(folder / "access.log"),
         **settings,
@@ -250,17 +252,20 @@ def serve_mirror(
     port: int | None = None,
     *,
     seeded: bool = True,
-    database: Path | None = None,
+    database: str | None = None,
     **settings: str,
 ):
     """Serve a mirror from `folder` with real gunicorn; yields a ServedMirror.
 
-    seed_data/ is loaded first by `flask mirror seed` unless seeded=False (then `database`
-    usually names an SQLite file already loaded). One gunicorn worker unless WEB_CONCURRENCY is
-    given, so the access log lists requests in the order they were answered.
+    The mirror gets a database of its own on the run's backend, dropped after, unless
+    `database` gives the URL of one the caller owns (usually already loaded). seed_data/ is
+    loaded first by `flask mirror seed` unless seeded=False. One gunicorn worker unless
+    WEB_CONCURRENCY is given, so the access log lists requests in the order they were answered.
     """
-    env = mirror_env(folder, database, **{"WEB_CONCURRENCY": "1", **settings})
-    if seeded:
-        seed(env)
-    with gunicorn(env, port) as url:
+    with ExitStack() as stack:
+        database = database or stack.enter_context(fresh_database(folder))
+        env = mirror_env(folder, database, **{"WEB_CONCURRENCY": "1", **settings})
+        if seeded:
+            seed(env)
+        url = stack.enter_context(gunicorn(env, port))
         yield ServedMirror(url, env, AccessLog(Path(env["GUNICORN_ACCESS_LOG"]), url))

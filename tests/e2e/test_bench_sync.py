@@ -9,6 +9,7 @@ from services.sync.releases import RELEASE_NOTE_REQUESTS
 
 
 @pytest.mark.slow
+@pytest.mark.sqlite_only("the benchmark makes its own mirrors, on SQLite files")
 def test_sync_benchmark_checks_a_full_and_an_incremental_sync_of_a_tiny_upstream(tmp_path):
     out = tmp_path / "figures.json"
     figures = sync.main(

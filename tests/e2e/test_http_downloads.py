@@ -22,7 +22,8 @@ TARGET = "/archives/big-pack/1.0.0/node.zip"
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The environment serving a mirror that holds one 16 MiB archive."""
-    return served_env(tmp_path_factory.mktemp("downloads"), {PAIR: ARCHIVE})
+    with served_env(tmp_path_factory.mktemp("downloads"), {PAIR: ARCHIVE}) as env:
+        yield env
 
 
 def digest(raw: bytes) -> str:

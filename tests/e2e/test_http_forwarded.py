@@ -62,7 +62,8 @@ EMITTED = [
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The environment serving a mirror that holds one archive."""
-    return served_env(tmp_path_factory.mktemp("forwarded"), {PAIR: archive_bytes(*PAIR)})
+    with served_env(tmp_path_factory.mktemp("forwarded"), {PAIR: archive_bytes(*PAIR)}) as env:
+        yield env
 
 
 @pytest.fixture(scope="module")

@@ -31,8 +31,10 @@ SETTINGS = {
 def servers(tmp_path_factory):
     """The mirror on gunicorn once per entry of SETTINGS: name -> URL."""
     pair = ("pack-one", "1.0.0")
-    env = served_env(tmp_path_factory.mktemp("limits"), {pair: archive_bytes(*pair)})
     with ExitStack() as stack:
+        env = stack.enter_context(
+            served_env(tmp_path_factory.mktemp("limits"), {pair: archive_bytes(*pair)})
+        )
         yield {
             name: stack.enter_context(gunicorn({**env, **settings}))
             for name, settings in SETTINGS.items()

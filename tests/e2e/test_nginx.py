@@ -40,8 +40,8 @@ class Front:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The environment serving a mirror that holds one 1 MiB archive, trusting one proxy."""
-    env = served_env(tmp_path_factory.mktemp("nginx"), {PAIR: ARCHIVE})
-    return {**env, "MIRROR_TRUSTED_PROXIES": "1"}
+    with served_env(tmp_path_factory.mktemp("nginx"), {PAIR: ARCHIVE}) as env:
+        yield {**env, "MIRROR_TRUSTED_PROXIES": "1"}
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["streamed", "accel"])

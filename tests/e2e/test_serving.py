@@ -10,7 +10,7 @@ import pytest
 
 from tests.bundles import SEED_DUMP
 from tests.dumps import dump, node, version, write
-from tests.serving import flask, gunicorn, mirror_env, seed
+from tests.serving import flask, gunicorn, seed
 
 
 def post_json(url: str, body, raw: bytes | None = None):
@@ -30,11 +30,10 @@ def post_json(url: str, body, raw: bytes | None = None):
 
 
 @pytest.fixture
-def seeded(tmp_path):
+def seeded(process_env):
     """The environment of a mirror loaded by `flask mirror seed`, as `make run` does."""
-    env = mirror_env(tmp_path / "served")
-    seed(env)
-    return env
+    seed(process_env)
+    return process_env
 
 
 def sample_pairs() -> list[tuple[str, str]]:

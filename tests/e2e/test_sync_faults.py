@@ -261,15 +261,10 @@ def journal_lines(partial) -> int:
 
 @pytest.mark.slow
 def test_an_interrupted_sync_resumes_without_fetching_finished_archives(
-    misbehaving_upstream, tmp_path
+    misbehaving_upstream, process_env, tmp_path
 ):
     out, partial = tmp_path / "bundle", tmp_path / "bundle.partial"
-    env = {
-        **os.environ,
-        "FLASK_APP": "app",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}",
-        "MIRROR_ARCHIVE_DIR": str(tmp_path / "b-archives"),
-    }
+    env = {**os.environ, "FLASK_APP": "app", **process_env}
     command = [str(BIN / "flask"), "mirror", "sync", "--upstream", misbehaving_upstream.url, *FAST]
     command += ["--out", str(out), "--with-archives", "--jobs", "1"]
     misbehaving_upstream.download_delay = 0.3

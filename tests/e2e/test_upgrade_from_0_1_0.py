@@ -19,7 +19,7 @@ from services.schema import FIRST_REVISION, head_revision
 from tests.revisions import behind_message, migrate_from_nothing, schema_differences
 from tests.serving import BIN, ROOT, flask, gunicorn
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only("0.1.0 made its mirrors on SQLite only")]
 
 # The commit 0.1.0 was released at.
 RELEASE_0_1_0 = "50fc641"
