@@ -145,6 +145,7 @@ def check(figures: dict, args: argparse.Namespace) -> None:
     full, incremental = figures["full"], figures["incremental"]
     versions = args.nodes * args.versions_per_node
     pages = -(-args.nodes // 100)
+    classes_asked = args.changed * (args.versions_per_node + 1)
     expected = [
         (full["mirror_nodes"], args.nodes, "nodes in B after the full sync"),
         (full["mirror_versions"], versions, "versions in B after the full sync"),
@@ -153,10 +154,13 @@ def check(figures: dict, args: argparse.Namespace) -> None:
         (incremental["requests"]["node pages"], 1, "pages of the incremental sync"),
         (incremental["requests"]["version lists"], args.changed, "its version lists"),
         (incremental["mirror_versions"], versions + args.changed, "versions in B at the end"),
+        # Each changed node's versions (one of them new) have their node classes asked for.
+        (incremental["requests"]["comfy-node lists"], classes_asked, "its node-class lists"),
         (
             incremental["logged_by_upstream"],
-            1 + args.changed + RELEASE_NOTE_REQUESTS,
-            "requests A logged for it (a page, the changed version lists, the release notes)",
+            1 + args.changed + classes_asked + RELEASE_NOTE_REQUESTS,
+            "requests A logged for it (a page, the changed version lists and their node "
+            "classes, the release notes)",
         ),
     ]
     for got, want, what in expected:

@@ -47,7 +47,7 @@ def test_a_sync_from_another_mirror_answers_releases_exactly_like_it(make_mirror
         output = sync(b, served.url, "--work-dir", str(tmp_path / "work"))
 
         assert "nodes: 1 in 1 page(s); versions: 1; publishers: 0; release notes: 8" in output
-        assert f"0 downloads, {RELEASE_NOTE_REQUESTS} release notes" in output
+        assert f"0 downloads, 1 comfy-node lists, {RELEASE_NOTE_REQUESTS} release notes" in output
         expected = release_answers(a)
         assert release_answers(Answers(app=b)) == expected
         assert any(body != b"[]" for _, body in expected.values())

@@ -149,13 +149,16 @@ def test_a_0_1_0_mirror_is_upgraded_in_place_with_the_same_data_and_answers(
     assert recorded == [(head_revision(),)]
 
     new_export = flask("mirror", "export", str(tmp_path / "new.json"), env=old_mirror)
-    assert exported(new_export, tmp_path / "new.json") == old_dump
+    # Exports now carry release notes: a 0.1.0 mirror has none.
+    assert exported(new_export, tmp_path / "new.json") == {**old_dump, "release_notes": []}
     verified = flask("mirror", "verify", env=old_mirror)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     with gunicorn(old_mirror) as url:
         new_answers = answers_over_http(url)
-    # What /status reports beyond 0.1.0's: a 0.1.0 mirror's versions have no node classes yet.
+    # What /status reports beyond 0.1.0's: a 0.1.0 mirror's versions have no node classes yet,
+    # and it holds no release notes.
     status = new_answers[READS.index(("GET", "/status", None))][1]
+    assert status.pop("release_notes") == 0
     assert status.pop("comfy_nodes") == {
         "upstream": 0,
         "extracted": 0,
