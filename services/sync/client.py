@@ -69,7 +69,7 @@ class RequestCounts:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.counts = dict.fromkeys((*REQUEST_KINDS, "retries"), 0)
+        self.counts = dict.fromkeys((*REQUEST_KINDS, "retries", "host probes"), 0)
 
     def add(self, kind: str, count: int = 1) -> None:
         """Count requests of one kind (thread-safe: downloads run in parallel)."""
@@ -79,7 +79,9 @@ class RequestCounts:
     def line(self) -> str:
         """The counts as the summary prints them."""
         kinds = ", ".join(f"{self.counts[kind]} {kind}" for kind in REQUEST_KINDS)
-        return f"requests: {kinds}; {self.counts['retries']} retries"
+        probes = self.counts["host probes"]
+        probed = f"; {probes} archive host probe(s)" if probes else ""
+        return f"requests: {kinds}; {self.counts['retries']} retries{probed}"
 
 
 class CountingRetry(Retry):
@@ -192,6 +194,18 @@ class UpstreamClient:
             except _RetryableDownload as exc:
                 problem = str(exc)
         raise UpstreamError(f"{url}: {problem} (gave up after {self.settings.retries} retries).")
+
+    def probe(self, origin: str) -> str | None:
+        """None if `origin` answers HTTP at all (any status), else why not: one try, no retry."""
+        self.counts.add("host probes")
+        try:
+            response = self.pool.request(
+                "HEAD", origin + "/", retries=False, redirect=False, preload_content=False
+            )
+        except HTTPError as exc:
+            return _reason(exc)
+        response.release_conn()
+        return None
 
     def _download_once(self, url: str, target: str) -> Downloaded:
         try:
