@@ -1,7 +1,6 @@
 """A misbehaving upstream for sync tests: a real mirror app behind a small HTTP server on
 127.0.0.1 that can be told to fail, hang, throttle, cut short and corrupt archive downloads, or
-tell the time of a clock that is off; and an archive storage host of its own (ArchiveStorage),
-where a registry's downloadUrls may point (a port nothing listens on stands for a dead host).
+tell the time of a clock that is off; and a storage host for archives (ArchiveStorage).
 
 Requests are answered by the app's own test client, so every answer the sync sees is exactly
 what this mirror serves; the server only adds the faults it was told to, and counts requests.
@@ -261,7 +260,6 @@ class ArchiveStorage:
     def __init__(self, port: int = 0):
         self.downloads: Counter = Counter()
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _StorageHandler)
-        self.server.daemon_threads = True
         self.server.storage = self
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -286,8 +284,7 @@ class _StorageHandler(BaseHTTPRequestHandler):
         self.server.storage.downloads[pair] += 1
         _send(self, 200, {"Content-Type": "application/zip"}, archive_bytes(*pair))
 
-    def log_message(self, format, *args) -> None:
-        pass
+    log_message = _Handler.log_message
 
 
 @contextmanager
@@ -297,7 +294,6 @@ def fault_upstream(folder: Path, document: dict | None = None, archived=None):
     document = document or small_registry()
     archived = archived_pairs(document) if archived is None else archived
     with mirror_app(folder / "upstream") as app:
-        bundle = write_bundle(folder / "upstream-bundle", document, archived)
-        import_into(app, bundle)
+        import_into(app, write_bundle(folder / "upstream-bundle", document, archived))
         with FaultUpstream(app) as upstream:
             yield upstream

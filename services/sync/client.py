@@ -195,18 +195,6 @@ class UpstreamClient:
                 problem = str(exc)
         raise UpstreamError(f"{url}: {problem} (gave up after {self.settings.retries} retries).")
 
-    def probe(self, origin: str) -> str | None:
-        """None if `origin` answers HTTP at all (any status), else why not: one try, no retry."""
-        self.counts.add("host probes")
-        try:
-            response = self.pool.request(
-                "HEAD", origin + "/", retries=False, redirect=False, preload_content=False
-            )
-        except HTTPError as exc:
-            return _reason(exc)
-        response.release_conn()
-        return None
-
     def _download_once(self, url: str, target: str) -> Downloaded:
         try:
             response = self.pool.request("GET", url, preload_content=False)
@@ -223,7 +211,7 @@ class UpstreamClient:
                 _check_whole(response, sha256, size)
             return Downloaded(sha256, size)
         except (ProtocolError, ReadTimeoutError, SSLError, OSError) as exc:
-            raise _RetryableDownload(f"the download broke off ({_reason(exc)})") from None
+            raise _RetryableDownload(f"the download broke off ({short_reason(exc)})") from None
         finally:
             if not whole:
                 # A half-read connection cannot be reused; closing it still frees its pool slot.
@@ -237,7 +225,7 @@ class UpstreamClient:
         tries = f"after {self.settings.retries} retries"
         if isinstance(reason, ConnectTimeoutError):
             return (
-                f"could not reach {origin}: {_reason(reason)} ({tries}); "
+                f"could not reach {origin}: {short_reason(reason)} ({tries}); "
                 "check --upstream and the network."
             )
         if isinstance(reason, ReadTimeoutError):
@@ -246,9 +234,9 @@ class UpstreamClient:
                 f"({tries}); raise --read-timeout or try again later."
             )
         if isinstance(reason, SSLError):
-            return f"TLS with {origin} failed: {_reason(reason)}; check --upstream."
+            return f"TLS with {origin} failed: {short_reason(reason)}; check --upstream."
         return (
-            f"the connection to {origin} failed during GET {path}: {_reason(reason)} "
+            f"the connection to {origin} failed during GET {path}: {short_reason(reason)} "
             f"({tries}); try again later."
         )
 
@@ -288,7 +276,7 @@ def _error_message(body: bytes) -> str:
     return ""
 
 
-def _reason(exc: BaseException) -> str:
+def short_reason(exc: BaseException) -> str:
     """An exception as a short phrase, without urllib3's connection reprs."""
     text = str(exc)
     # "HTTPConnection(host='...', port=1): Failed to establish ..." or "<...>: Read timed out."

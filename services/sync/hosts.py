@@ -10,7 +10,9 @@ import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-from services.sync.client import UpstreamClient
+from urllib3.exceptions import HTTPError
+
+from services.sync.client import UpstreamClient, short_reason
 
 
 def parse_host_map(text: str) -> tuple[str, str]:
@@ -63,7 +65,7 @@ class ArchiveHosts:
         origin = f"{parts.scheme}://{parts.netloc}"
         with self._lock:
             if origin not in self._probed:
-                self._probed[origin] = client.probe(origin)
+                self._probed[origin] = probe(client, origin)
             problem = self._probed[origin]
         if problem is None:
             return None
@@ -71,3 +73,16 @@ class ArchiveHosts:
             f"{url}: the archive host {origin} did not answer ({problem}); not tried. "
             "Map it to a reachable host with --archive-host-map, or sync again once it answers."
         )
+
+
+def probe(client: UpstreamClient, origin: str) -> str | None:
+    """None if `origin` answers HTTP at all (any status), else why not: one try, no retry."""
+    client.counts.add("host probes")
+    try:
+        response = client.pool.request(
+            "HEAD", origin + "/", retries=False, redirect=False, preload_content=False
+        )
+    except HTTPError as exc:
+        return short_reason(exc)
+    response.release_conn()
+    return None
