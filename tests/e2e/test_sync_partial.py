@@ -51,6 +51,7 @@ def sync(app, upstream, tmp_path, *options: str):
 
 
 def last_sync_summary(app) -> dict:
+    """The summary of the newest import record."""
     with app.app_context():
         return db.session.scalar(sa.select(ImportRecord.summary).order_by(ImportRecord.id.desc()))
 
@@ -123,6 +124,25 @@ def test_the_next_sync_fetches_the_missing_archives_through_an_archive_host_map(
     for node_id, version in MISSING:
         answer = app.test_client().get(f"/archives/{node_id}/{version}/node.zip")
         assert answer.data == archive_bytes(node_id, version)
+
+
+def test_a_sync_of_other_nodes_carries_the_missing_archives_over_to_the_next_sync(
+    app, partial_upstream, dead_storage, tmp_path
+):
+    assert_partial(sync(app, partial_upstream, tmp_path), dead_storage)
+    partial_upstream.downloads.clear()
+
+    result = sync(app, partial_upstream, tmp_path, "--node", "gamma")
+
+    assert result.exit_code == 0, result.output
+    assert "archive host probe" not in result.output
+    summary = last_sync_summary(app)
+    assert summary["partial"] is False
+    assert [(m["node_id"], m["version"]) for m in summary["missing_archives"]] == MISSING
+    # The next whole sync tries them again (one probe of their still dead host).
+    again = sync(app, partial_upstream, tmp_path)
+    assert again.exit_code == 3, again.output
+    assert "1 archive host probe(s)" in again.output
 
 
 def test_require_archives_refuses_a_sync_that_lacks_some(app, partial_upstream, tmp_path):
