@@ -185,3 +185,17 @@ def test_a_malformed_archive_host_map_is_refused_before_any_request(
     assert result.exit_code == 2
     assert "is not FROM=TO" in result.output
     assert not partial_upstream.requests
+
+
+def test_archives_with_wrong_bytes_every_time_leave_a_partial_bundle(
+    app, misbehaving_upstream, tmp_path
+):
+    misbehaving_upstream.corrupt_downloads(times=None)
+    out = tmp_path / "bundle"
+
+    result = sync(app, misbehaving_upstream, tmp_path, "--out", str(out), "--retries", "1")
+
+    assert result.exit_code == 3, result.output
+    assert f"missing archives ({ARCHIVES};" in result.output
+    assert "the upstream's ETag announced" in result.output
+    assert json.loads((out / "manifest.json").read_text())["archives"] == []
