@@ -30,6 +30,11 @@ def status_command(as_json: bool) -> None:
     click.echo(
         f"Archives: {archives['stored']} stored, {byte_size(archives['bytes'], exact=True)}, "
         f"for {archives['versions']} versions"
+        + (
+            f"; {archives['missing']} versions lack theirs (served from upstream)"
+            if archives["missing"]
+            else ""
+        )
     )
     click.echo(f"Release notes: {document['release_notes']}")
     index = document["comfy_nodes"]

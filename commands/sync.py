@@ -22,6 +22,7 @@ from schemas.fields import UTCDateTime
 from schemas.rules import is_node_id
 from services.refusals import Refused
 from services.sync.client import ClientSettings
+from services.sync.hosts import parse_host_map
 from services.sync.request import PUBLIC_REGISTRY, SyncOutcome, SyncRequest, normalize_upstream
 from services.sync.run import run_sync
 
@@ -79,6 +80,13 @@ def _since(ctx, param, value: str | None):
         ) from None
 
 
+def _host_map(ctx, param, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    try:
+        return tuple(parse_host_map(value) for value in values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def read_nodes_file(path: str) -> list[str]:
     """Node ids from a file: one per line; blank lines and # comments ignored."""
     node_ids, problems = [], []
@@ -110,7 +118,9 @@ def sync_request(options: dict) -> SyncRequest:
     return SyncRequest(
         upstream=options["upstream"],
         out=options["out"],
-        with_archives=options["with_archives"],
+        with_archives=options["with_archives"] or options["require_archives"],
+        require_archives=options["require_archives"],
+        archive_hosts=options["archive_host_map"],
         since=options["since"],
         full=options["full"],
         node_ids=tuple(node_ids),
@@ -120,6 +130,8 @@ def sync_request(options: dict) -> SyncRequest:
     )
 
 
+# The exit status of a sync that completed without some archives.
+PARTIAL_EXIT = 3
 _DEFAULTS = {field.name: field.default for field in dataclasses.fields(ClientSettings)}
 SYNC_OPTIONS = (
     click.option(
@@ -140,6 +152,20 @@ SYNC_OPTIONS = (
         "--with-archives",
         is_flag=True,
         help="Also download each version's archive (not for Deleted or Banned versions).",
+    ),
+    click.option(
+        "--require-archives",
+        is_flag=True,
+        help="Like --with-archives, but an archive that cannot be fetched fails the whole sync "
+        "(nothing imported, no bundle). Without it such a sync is partial: exit status 3.",
+    ),
+    click.option(
+        "--archive-host-map",
+        multiple=True,
+        metavar="FROM=TO",
+        callback=_host_map,
+        help="Fetch archives whose downloadUrl names host FROM from TO instead, e.g. "
+        "storage.googleapis.com=http://proxy.example:8080 (repeat for more hosts).",
     ),
     click.option(
         "--since",
@@ -209,6 +235,11 @@ def sync_command(no_wait: bool, **options) -> None:
 
     An interrupted sync resumes when run again with the same options: archives it finished are
     re-hashed, not downloaded again.
+
+    An archive that cannot be fetched (host down, 404, wrong bytes every time) does not sink the
+    sync: its version is mirrored with the upstream's downloadUrl, the summary lists it, the exit
+    status is 3 ("partial"), and the next sync with --with-archives retries it. An archive host
+    other than the upstream's is probed once, and skipped when it does not answer.
     """
     request = sync_request(options)
     reporter = _Reporter()
@@ -232,6 +263,12 @@ def sync_command(no_wait: bool, **options) -> None:
         refuse("Sync interrupted; run the same command again to resume.", [])
     reporter.bars.close()
     echo_outcome(outcome)
+    if outcome.partial:
+        click.echo(
+            f"Partial: {len(outcome.archives.failures)} archive(s) missing (listed above); "
+            "run the sync with --with-archives again once their hosts answer."
+        )
+        sys.exit(PARTIAL_EXIT)
 
 
 def echo_outcome(outcome: SyncOutcome) -> None:

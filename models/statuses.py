@@ -13,6 +13,12 @@ class NodeVersionStatus(enum.StrEnum):
     FLAGGED = "NodeVersionStatusFlagged"
 
 
+# The versions whose archive a mirror holds: Deleted and Banned ones the registry withdrew.
+ARCHIVED_STATUSES = frozenset(
+    {NodeVersionStatus.ACTIVE, NodeVersionStatus.PENDING, NodeVersionStatus.FLAGGED}
+)
+
+
 class NodeStatus(enum.StrEnum):
     """State of a whole node pack."""
 

@@ -43,6 +43,14 @@ class ArchivesStatusSchema(WireSchema):
     versions = fields.Integer(
         required=True, metadata={"description": "Versions whose archive is mirrored"}
     )
+    missing = fields.Integer(
+        required=True,
+        metadata={
+            "description": "Versions that lack their archive (not Deleted or Banned, none "
+            "mirrored): served with their upstream downloadUrl, fetched by the next sync "
+            "with --with-archives that reaches it"
+        },
+    )
     stored = fields.Integer(
         required=True,
         metadata={"description": "Distinct archives stored (identical archives are stored once)"},

@@ -1,6 +1,6 @@
 """A misbehaving upstream for sync tests: a real mirror app behind a small HTTP server on
 127.0.0.1 that can be told to fail, hang, throttle, cut short and corrupt archive downloads, or
-tell the time of a clock that is off.
+tell the time of a clock that is off; and a storage host for archives (ArchiveStorage).
 
 Requests are answered by the app's own test client, so every answer the sync sees is exactly
 what this mirror serves; the server only adds the faults it was told to, and counts requests.
@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 import orjson
 
-from tests.bundles import import_into, mirror_app, upstream_version, write_bundle
+from tests.bundles import archive_bytes, import_into, mirror_app, upstream_version, write_bundle
 from tests.dumps import dump, node
 
 _ARCHIVE = re.compile(r"^/archives/([^/]+)/([^/]+)/node\.zip$")
@@ -246,12 +246,54 @@ def archived_pairs(document: dict) -> list[tuple[str, str]]:
     ]
 
 
+def archives_on(document: dict, storage_url: str, node_id: str) -> dict:
+    """`document` with `node_id`'s downloadUrls on the storage host at `storage_url`."""
+    for item in document["nodes"]:
+        for version in item["versions"] if item["id"] == node_id else []:
+            version["downloadUrl"] = f"{storage_url}/{node_id}/{version['version']}/node.zip"
+    return document
+
+
+class ArchiveStorage:
+    """An archive host on 127.0.0.1:`port` answering /<node>/<version>/node.zip; counts them."""
+
+    def __init__(self, port: int = 0):
+        self.downloads: Counter = Counter()
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), _StorageHandler)
+        self.server.storage = self
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "ArchiveStorage":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class _StorageHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path).path.strip("/").split("/")
+        if len(parts) != 3 or parts[2] != "node.zip":
+            return _send(self, 404, {}, b"")
+        pair = (unquote(parts[0]), unquote(parts[1]))
+        self.server.storage.downloads[pair] += 1
+        _send(self, 200, {"Content-Type": "application/zip"}, archive_bytes(*pair))
+
+    log_message = _Handler.log_message
+
+
 @contextmanager
-def fault_upstream(folder: Path, document: dict | None = None):
-    """A FaultUpstream serving `document` (default: small_registry()) with real archives."""
+def fault_upstream(folder: Path, document: dict | None = None, archived=None):
+    """A FaultUpstream serving `document` (default: small_registry()) with real archives: of
+    the `archived` pairs (default: every version not Deleted or Banned)."""
     document = document or small_registry()
+    archived = archived_pairs(document) if archived is None else archived
     with mirror_app(folder / "upstream") as app:
-        bundle = write_bundle(folder / "upstream-bundle", document, archived_pairs(document))
-        import_into(app, bundle)
+        import_into(app, write_bundle(folder / "upstream-bundle", document, archived))
         with FaultUpstream(app) as upstream:
             yield upstream

@@ -20,6 +20,7 @@ from models import (
     NodeVersion,
     NodeVersionStatus,
 )
+from models.statuses import ARCHIVED_STATUSES
 from services.releases.reading import count_release_notes
 from version import __version__
 
@@ -45,9 +46,15 @@ def mirror_status(session: Session) -> dict[str, Any]:
 
 
 def archive_figures(session: Session) -> dict[str, int]:
-    """Versions with an archive, distinct stored archives, and those archives' total bytes."""
+    """Versions with an archive, those that lack theirs, distinct stored archives, their bytes."""
     digest = NodeVersion.archive_sha256
     with_archive = session.scalar(sa.select(sa.func.count(digest)))
+    # Deleted and Banned versions never get an archive: they do not lack one.
+    missing = session.scalar(
+        sa.select(sa.func.count()).where(
+            digest.is_(None), NodeVersion.status.in_(ARCHIVED_STATUSES)
+        )
+    )
     # Identical archives are stored once: count each digest, and its size, once.
     stored = (
         sa.select(sa.func.max(NodeVersion.archive_size).label("size"))
@@ -58,7 +65,7 @@ def archive_figures(session: Session) -> dict[str, int]:
     count, total = session.execute(
         sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(stored.c.size), 0))
     ).one()
-    return {"versions": with_archive, "stored": count, "bytes": int(total)}
+    return {"versions": with_archive, "missing": missing, "stored": count, "bytes": int(total)}
 
 
 def comfy_node_figures(session: Session, versions: int) -> dict[str, int]:

@@ -57,6 +57,8 @@ class ImportOrigin:
     origin: str | None = None
     # When the work that produced the data began (a sync's snapshot time).
     started_at: datetime | None = None
+    # What the record's summary adds to the import's own (a sync's missing archives).
+    details: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -235,7 +237,7 @@ def _record(request: ImportRequest, sources: ImportSources, summary: ImportSumma
         started_at=origin.started_at,
         sources=request.paths,
         replace=request.replace,
-        summary=summary.as_dict(),
+        summary={**summary.as_dict(), **(origin.details or {})},
     )
 
 

@@ -16,16 +16,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from models import NodeVersion, NodeVersionStatus, pair_key
+from models.statuses import ARCHIVED_STATUSES
 from services.archives import ArchiveStore
 from services.chunks import chunks
 from services.digests import file_digest
 from services.progress import Log, Progress
 from services.sync.client import UpstreamClient, UpstreamError
+from services.sync.hosts import ArchiveHosts
 from services.sync.work import SyncWork
 
-ARCHIVED_STATUSES = frozenset(
-    {NodeVersionStatus.ACTIVE, NodeVersionStatus.PENDING, NodeVersionStatus.FLAGGED}
-)
 LISTED_FAILURES = 20
 
 
@@ -38,6 +37,29 @@ class WantedArchive:
     url: str
 
 
+@dataclass(frozen=True)
+class MissingArchive:
+    """A version's archive that could not be fetched, and why; its upstream URL is served."""
+
+    node_id: str
+    version: str
+    url: str
+    reason: str
+
+    def line(self) -> str:
+        """The missing archive as the summary lists it."""
+        return f"{self.node_id} {self.version}: {self.reason}"
+
+    def as_dict(self) -> dict:
+        """The missing archive as the sync's import record keeps it."""
+        return {
+            "node_id": self.node_id,
+            "version": self.version,
+            "url": self.url,
+            "reason": self.reason,
+        }
+
+
 @dataclass
 class ArchiveTally:
     """What happened to each version's archive."""
@@ -48,7 +70,7 @@ class ArchiveTally:
     held: int = 0
     without_url: int = 0
     not_mirrored: int = 0
-    failures: list[str] = field(default_factory=list)
+    failures: list[MissingArchive] = field(default_factory=list)
 
     def line(self) -> str:
         """The tally as the summary prints it."""
@@ -62,7 +84,7 @@ class ArchiveTally:
 
     def failure_lines(self) -> list[str]:
         """The failed downloads, the first LISTED_FAILURES of them by name."""
-        lines = self.failures[:LISTED_FAILURES]
+        lines = [missing.line() for missing in self.failures[:LISTED_FAILURES]]
         if len(self.failures) > LISTED_FAILURES:
             lines.append(f"... and {len(self.failures) - LISTED_FAILURES} more failed download(s)")
         return lines
@@ -107,7 +129,11 @@ def held_archives(session: Session, store: ArchiveStore, document: dict) -> set[
 
 
 def _ensure_archive(
-    client: UpstreamClient, work: SyncWork, wanted: WantedArchive, journaled: dict
+    client: UpstreamClient,
+    hosts: ArchiveHosts,
+    work: SyncWork,
+    wanted: WantedArchive,
+    journaled: dict,
 ) -> tuple[dict, bool]:
     """The archive's manifest entry, and whether an earlier run's copy was reused."""
     relative, target = work.archive_target(wanted.node_id, wanted.version)
@@ -120,7 +146,11 @@ def _ensure_archive(
         and file_digest(target) == (entry.get("sha256"), entry.get("size"))
     ):
         return entry, True
-    downloaded = client.download(wanted.url, target)
+    url = hosts.rewrite(wanted.url)
+    problem = hosts.unreachable(client, url)
+    if problem is not None:
+        raise UpstreamError(problem)
+    downloaded = client.download(url, target)
     entry = {
         "node_id": wanted.node_id,
         "version": wanted.version,
@@ -134,6 +164,7 @@ def _ensure_archive(
 
 def fetch_archives(
     client: UpstreamClient,
+    hosts: ArchiveHosts,
     executor: Executor,
     work: SyncWork,
     wanted: list[WantedArchive],
@@ -148,7 +179,8 @@ def fetch_archives(
     journaled = work.journaled()
     step = phase("Downloading archives", len(wanted))
     futures = {
-        executor.submit(_ensure_archive, client, work, item, journaled): item for item in wanted
+        executor.submit(_ensure_archive, client, hosts, work, item, journaled): item
+        for item in wanted
     }
     entries, every = [], max(len(wanted) // 10, 1)
     try:
@@ -157,7 +189,9 @@ def fetch_archives(
             try:
                 entry, reused = future.result()
             except UpstreamError as exc:
-                tally.failures.append(f"{item.node_id} {item.version}: {exc}")
+                tally.failures.append(
+                    MissingArchive(item.node_id, item.version, item.url, str(exc))
+                )
                 log(f"download failed: {item.node_id} {item.version}: {exc}")
             else:
                 if reused:
@@ -175,4 +209,5 @@ def fetch_archives(
     finally:
         for future in futures:
             future.cancel()
+    tally.failures.sort(key=lambda missing: (missing.node_id.lower(), missing.version))
     return sorted(entries, key=lambda entry: entry["path"])

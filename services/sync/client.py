@@ -69,7 +69,7 @@ class RequestCounts:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.counts = dict.fromkeys((*REQUEST_KINDS, "retries"), 0)
+        self.counts = dict.fromkeys((*REQUEST_KINDS, "retries", "host probes"), 0)
 
     def add(self, kind: str, count: int = 1) -> None:
         """Count requests of one kind (thread-safe: downloads run in parallel)."""
@@ -79,7 +79,9 @@ class RequestCounts:
     def line(self) -> str:
         """The counts as the summary prints them."""
         kinds = ", ".join(f"{self.counts[kind]} {kind}" for kind in REQUEST_KINDS)
-        return f"requests: {kinds}; {self.counts['retries']} retries"
+        probes = self.counts["host probes"]
+        probed = f"; {probes} archive host probe(s)" if probes else ""
+        return f"requests: {kinds}; {self.counts['retries']} retries{probed}"
 
 
 class CountingRetry(Retry):
@@ -209,7 +211,7 @@ class UpstreamClient:
                 _check_whole(response, sha256, size)
             return Downloaded(sha256, size)
         except (ProtocolError, ReadTimeoutError, SSLError, OSError) as exc:
-            raise _RetryableDownload(f"the download broke off ({_reason(exc)})") from None
+            raise _RetryableDownload(f"the download broke off ({short_reason(exc)})") from None
         finally:
             if not whole:
                 # A half-read connection cannot be reused; closing it still frees its pool slot.
@@ -223,7 +225,7 @@ class UpstreamClient:
         tries = f"after {self.settings.retries} retries"
         if isinstance(reason, ConnectTimeoutError):
             return (
-                f"could not reach {origin}: {_reason(reason)} ({tries}); "
+                f"could not reach {origin}: {short_reason(reason)} ({tries}); "
                 "check --upstream and the network."
             )
         if isinstance(reason, ReadTimeoutError):
@@ -232,9 +234,9 @@ class UpstreamClient:
                 f"({tries}); raise --read-timeout or try again later."
             )
         if isinstance(reason, SSLError):
-            return f"TLS with {origin} failed: {_reason(reason)}; check --upstream."
+            return f"TLS with {origin} failed: {short_reason(reason)}; check --upstream."
         return (
-            f"the connection to {origin} failed during GET {path}: {_reason(reason)} "
+            f"the connection to {origin} failed during GET {path}: {short_reason(reason)} "
             f"({tries}); try again later."
         )
 
@@ -274,7 +276,7 @@ def _error_message(body: bytes) -> str:
     return ""
 
 
-def _reason(exc: BaseException) -> str:
+def short_reason(exc: BaseException) -> str:
     """An exception as a short phrase, without urllib3's connection reprs."""
     text = str(exc)
     # "HTTPConnection(host='...', port=1): Failed to establish ..." or "<...>: Read timed out."

@@ -21,6 +21,10 @@ class SyncRequest:
     upstream: str
     out: str | None = None
     with_archives: bool = False
+    # Refuse the whole sync if any archive cannot be fetched (else the sync is partial).
+    require_archives: bool = False
+    # --archive-host-map: (host[:port], [scheme://]host[:port]) rewrites of archive URLs.
+    archive_hosts: tuple[tuple[str, str], ...] = ()
     since: datetime | None = None
     full: bool = False
     node_ids: tuple[str, ...] = ()
@@ -63,6 +67,11 @@ class SyncOutcome:
     bundle: str | None = None
     imported: ImportSummary | None = None
 
+    @property
+    def partial(self) -> bool:
+        """Whether some archives could not be fetched (their versions keep upstream's URL)."""
+        return self.archives is not None and bool(self.archives.failures)
+
     def lines(self) -> list[str]:
         """The summary as a person reads it."""
         fetched = (
@@ -74,6 +83,12 @@ class SyncOutcome:
         lines = [fetched]
         if self.archives is not None:
             lines.append(self.archives.line())
+            if self.partial:
+                lines.append(
+                    f"missing archives ({len(self.archives.failures)}; served with their "
+                    "upstream downloadUrl, retried by the next sync with --with-archives):"
+                )
+                lines.extend(f"  {line}" for line in self.archives.failure_lines())
         lines.append(self.counts.line())
         lines.extend(f"warning: {warning}" for warning in self.warnings)
         return lines

@@ -4,6 +4,8 @@ Both ways first write a bundle (the README's "Bundles" format) into a `.partial`
 (see services/sync/work.py): a bundle for --out is then verified and renamed into place; a sync
 into this mirror imports the folder with import_dumps as ONE import (all or nothing), recorded
 as kind ImportKind.SYNC with the upstream and the moment the sync began, and then removes it.
+An archive that cannot be fetched leaves its version served with the upstream's downloadUrl and
+makes the sync partial (services/sync/missing.py), unless --require-archives refuses the sync.
 
 Incremental: the upstream's `timestamp` filter asks for nodes changed after `since`: --since, or
 the start of the last successful sync from the same upstream recorded in this mirror. That start
@@ -36,6 +38,13 @@ from services.progress import Log, Progress
 from services.refusals import Refused
 from services.sync.archives import ArchiveTally, fetch_archives, held_archives, plan_archives
 from services.sync.client import RequestCounts, UpstreamClient, UpstreamError
+from services.sync.hosts import ArchiveHosts
+from services.sync.missing import (
+    EarlierMissing,
+    earlier_missing,
+    record_details,
+    walk_missing_nodes,
+)
 from services.sync.releases import fetch_release_notes
 from services.sync.request import Snapshot, SyncOutcome, SyncRequest
 from services.sync.walk import walk_catalog
@@ -55,6 +64,9 @@ class _Sync:
     executor: ThreadPoolExecutor
     log: Log
     phase: Progress
+    hosts: ArchiveHosts
+    # Archives earlier syncs into this mirror could not fetch.
+    earlier: EarlierMissing
     # The sync's own dump, once made, to name nodes in the problems of a refused one.
     document: dict | None = None
 
@@ -86,7 +98,11 @@ def run_sync(
     counts = RequestCounts()
     client = UpstreamClient(request.upstream, request.settings, counts)
     executor = ThreadPoolExecutor(max_workers=request.settings.jobs)
-    sync = _Sync(session, store, request, work, client, executor, log, phase)
+    hosts = ArchiveHosts(request.upstream, request.archive_hosts)
+    earlier = EarlierMissing()
+    if request.with_archives and request.out is None:
+        earlier = earlier_missing(session, request.upstream, request.node_ids)
+    sync = _Sync(session, store, request, work, client, executor, log, phase, hosts, earlier)
     done = False
     try:
         snapshot = _take_snapshot(sync)
@@ -171,6 +187,9 @@ def _fetch_catalog(sync: _Sync, snapshot: Snapshot, outcome: SyncOutcome) -> Non
         # The upstream's clock is behind ours: take the snapshot time in its terms.
         snapshot.started_at = catalog.first_date
         sync.work.save_state(snapshot.state(request))
+    walk_missing_nodes(
+        sync.client, sync.executor, catalog, sync.earlier.retry, sync.log, sync.phase
+    )
     document = sync.document = catalog.as_dump(request.upstream, snapshot.started_at)
     if not request.node_ids:
         # Release notes concern the whole registry: a sync of some nodes leaves them alone.
@@ -189,16 +208,17 @@ def _fetch_catalog(sync: _Sync, snapshot: Snapshot, outcome: SyncOutcome) -> Non
 
 
 def _fetch_archives(sync: _Sync, outcome: SyncOutcome) -> list[dict]:
-    """Download the archives the dump's versions need; SyncRefused if any could not be."""
+    """Download the archives the dump's versions need; with --require-archives, SyncRefused if
+    any could not be, else those are left out (the sync is partial)."""
     tally = outcome.archives = ArchiveTally()
     into_mirror = sync.request.out is None
     held = held_archives(sync.session, sync.store, sync.document) if into_mirror else set()
     end_snapshot(sync.session)
     wanted = plan_archives(sync.document, held, tally)
     entries = fetch_archives(
-        sync.client, sync.executor, sync.work, wanted, tally, sync.log, sync.phase
+        sync.client, sync.hosts, sync.executor, sync.work, wanted, tally, sync.log, sync.phase
     )
-    if not tally.failures:
+    if not tally.failures or not sync.request.require_archives:
         return entries
     problems = [
         f"{len(tally.failures)} archive(s) could not be downloaded:",
@@ -227,7 +247,10 @@ def _deliver(
         work.finish()
         outcome.bundle = work.final
         return
-    origin = ImportOrigin(request.kind(), request.upstream, snapshot.started_at)
+    details = None
+    if outcome.archives is not None:
+        details = record_details(outcome.archives, sync.earlier.carried)
+    origin = ImportOrigin(request.kind(), request.upstream, snapshot.started_at, details)
     outcome.imported = import_dumps(
         sync.session,
         [work.path],

@@ -56,6 +56,8 @@ def seed_expectations() -> dict:
         "versions_by_status": {**ZERO_BY_STATUS, **statuses},
         "archives": {
             "versions": len(manifest["archives"]),
+            # The sample's versions without an archive are all Deleted or Banned.
+            "missing": 0,
             "stored": len(sizes),
             "bytes": sum(sizes.values()),
         },
@@ -89,7 +91,7 @@ def test_status_of_an_empty_mirror(client):
         "nodes": 0,
         "versions": 0,
         "versions_by_status": ZERO_BY_STATUS,
-        "archives": {"versions": 0, "stored": 0, "bytes": 0},
+        "archives": {"versions": 0, "missing": 0, "stored": 0, "bytes": 0},
         "release_notes": 0,
         "comfy_nodes": NO_CLASSES,
         "newest_created_at": None,
@@ -199,7 +201,7 @@ def test_identical_archives_are_counted_once_with_their_bytes(app, client, tmp_p
 
     status = client.get("/status").get_json()
 
-    assert status["archives"] == {"versions": 2, "stored": 1, "bytes": len(same)}
+    assert status["archives"] == {"versions": 2, "missing": 1, "stored": 1, "bytes": len(same)}
 
 
 def test_status_reads_the_database_only_never_the_archive_files(app, seeded, client):

@@ -83,7 +83,7 @@ def test_a_failed_sync_into_the_mirror_leaves_it_unchanged(
         misbehaving_upstream.cut_downloads(times=None)
     else:
         misbehaving_upstream.fail("version lists", times=None)
-    options = ["--with-archives"] if with_archives else []
+    options = ["--require-archives"] if with_archives else []
 
     result = sync(app, misbehaving_upstream.url, "--work-dir", str(tmp_path / "work"), *options)
 
@@ -183,7 +183,7 @@ def test_a_download_that_never_arrives_whole_is_listed_and_fails_the_sync(
     getattr(misbehaving_upstream, fault)(times=None)
     out = tmp_path / "bundle"
 
-    result = sync_out(app, misbehaving_upstream.url, out, "--with-archives", "--retries", "1")
+    result = sync_out(app, misbehaving_upstream.url, out, "--require-archives", "--retries", "1")
 
     assert_failed_without_bundle(
         result, out, f"{ARCHIVES} archive(s) could not be downloaded", problem
@@ -199,7 +199,7 @@ def test_archives_that_arrived_before_a_failure_are_kept_for_the_rerun(
     misbehaving_upstream.fail("downloads", times=None, status=404, within="/archives/alpha/")
     out = tmp_path / "bundle"
 
-    result = sync_out(app, misbehaving_upstream.url, out, "--with-archives", "--jobs", "1")
+    result = sync_out(app, misbehaving_upstream.url, out, "--require-archives", "--jobs", "1")
 
     assert_failed_without_bundle(result, out, "2 archive(s) could not be downloaded")
     assert f"The {ARCHIVES - 2} archive(s) that arrived are kept in" in result.output
@@ -213,12 +213,12 @@ def test_a_rerun_reuses_journaled_archives_that_still_hash_right_and_fetches_the
 ):
     misbehaving_upstream.fail("downloads", times=None, status=404, within="/archives/alpha/")
     out, partial = tmp_path / "bundle", tmp_path / "bundle.partial"
-    assert sync_out(app, misbehaving_upstream.url, out, "--with-archives").exit_code == 1
+    assert sync_out(app, misbehaving_upstream.url, out, "--require-archives").exit_code == 1
     flip_byte(partial / "archives" / "gamma" / "0.1.0.zip")
     misbehaving_upstream.faults.clear()
     misbehaving_upstream.downloads.clear()
 
-    result = sync_out(app, misbehaving_upstream.url, out, "--with-archives")
+    result = sync_out(app, misbehaving_upstream.url, out, "--require-archives")
 
     assert result.exit_code == 0, result.output
     assert f"3 downloaded (0.0 MB), {ARCHIVES - 3} reused from an interrupted run" in result.output
