@@ -138,8 +138,11 @@ def _node_conditions(filters: NodeFilters) -> list:
     return conditions
 
 
-def find_nodes(session: Session, filters: NodeFilters, number: int, size: int) -> Page:
-    """One page of the nodes `filters` keeps, as documents ready to send."""
+def find_nodes(
+    session: Session, filters: NodeFilters, number: int, size: int, order: tuple = ()
+) -> Page:
+    """One page of the nodes `filters` keeps, as documents ready to send; by id unless `order`
+    names other columns (the id last, so that pages never overlap)."""
     conditions = _node_conditions(filters)
     total = session.execute(sa.select(sa.func.count()).select_from(Node).where(*conditions))
     page = Page(items=[], total=total.scalar_one(), number=number, size=size)
@@ -149,7 +152,7 @@ def find_nodes(session: Session, filters: NodeFilters, number: int, size: int) -
     indexed = _searches(filters) and session.get_bind().dialect.name == "postgresql"
     query = (
         (_found_first(conditions) if indexed else sa.select(Node).where(*conditions))
-        .order_by(Node.normalized_id)
+        .order_by(*(order or (Node.normalized_id,)))
         .offset(page.offset)
         .limit(size)
     )
