@@ -1,5 +1,6 @@
 """How the web pages write values: sizes, statuses, outside links, a URL's host."""
 
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
@@ -37,3 +38,13 @@ def host_port(url: str) -> str:
     """`http://mirror.example:8080/sub` as `mirror.example:8080` (port 80 or 443 when unsaid)."""
     parts = urlsplit(url)
     return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+
+
+@bp.app_template_filter("moment")
+def moment(value: datetime | str | None) -> str:
+    """A UTC date-time, or the status document's RFC 3339 text, to the minute."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.strftime("%Y-%m-%d %H:%M UTC")
