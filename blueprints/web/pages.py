@@ -46,7 +46,7 @@ def search():
     """Packs matching a search, paged, ordered by name, downloads or last update."""
     args = query_arguments(SearchPageQuerySchema())
     filters = catalog.NodeFilters(search=args.get("q"), comfy_node_search=args.get("comfy_node"))
-    found = catalog.find_nodes(
+    found = catalog.find_node_rows(
         db.session, filters, args["page"], PAGE_SIZE, order=NODE_ORDERS[args["sort"]]
     )
     return page("search.html", args=args, found=found, banned=NodeStatus.BANNED.value)
@@ -73,7 +73,7 @@ def publisher(publisher_id: str):
     if found_publisher is None:
         raise NotFound(f"Publisher {publisher_id!r} is not in this mirror.")
     filters = catalog.NodeFilters(publisher_id=publisher_id)
-    found = catalog.find_nodes(db.session, filters, args["page"], PAGE_SIZE)
+    found = catalog.find_node_rows(db.session, filters, args["page"], PAGE_SIZE)
     return page("publisher.html", publisher=found_publisher, found=found)
 
 

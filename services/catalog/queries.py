@@ -138,11 +138,18 @@ def _node_conditions(filters: NodeFilters) -> list:
     return conditions
 
 
-def find_nodes(
+def find_nodes(session: Session, filters: NodeFilters, number: int, size: int) -> Page:
+    """One page of the nodes `filters` keeps, by id, as documents ready to send."""
+    page = find_node_rows(session, filters, number, size)
+    page.items = node_documents(session, page.items)
+    return page
+
+
+def find_node_rows(
     session: Session, filters: NodeFilters, number: int, size: int, order: tuple = ()
 ) -> Page:
-    """One page of the nodes `filters` keeps, as documents ready to send; by id unless `order`
-    names other columns (the id last, so that pages never overlap)."""
+    """One page of the nodes `filters` keeps, as rows; by id unless `order` names other
+    columns (the id last, so that pages never overlap)."""
     conditions = _node_conditions(filters)
     total = session.execute(sa.select(sa.func.count()).select_from(Node).where(*conditions))
     page = Page(items=[], total=total.scalar_one(), number=number, size=size)
@@ -156,7 +163,7 @@ def find_nodes(
         .offset(page.offset)
         .limit(size)
     )
-    page.items = node_documents(session, list(session.scalars(query)))
+    page.items = list(session.scalars(query))
     return page
 
 
