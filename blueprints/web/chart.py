@@ -37,7 +37,7 @@ def history_chart(points: list[HistoryPoint]) -> dict:
                 width=round(max(slot - GAP, 1), 1),
                 height=round(height, 1),
                 label=f"{moment(point.finished_at)}: {point.kind}, "
-                f"{point.versions_added} versions added",
+                f"{point.versions_added} version{'' if point.versions_added == 1 else 's'} added",
                 kind=point.kind,
             )
         )

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.bundles import ARCHIVE, ARCHIVE_URL
-from tests.dumps import FILLER_NODES
+from tests.dumps import FILLER_NODES, dump, imported, node, version
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
@@ -132,3 +132,16 @@ def test_every_link_and_form_keeps_the_forwarded_prefix(make_mirror):
     assert targets and all(target.startswith(("/registry/", "#", "http")) for target in targets), (
         targets
     )
+
+
+def test_home_charts_the_versions_each_import_added(client, runner, tmp_path):
+    three = [version("1.0.0"), version("1.1.0"), version("1.2.0")]
+    imported(runner, tmp_path, dump(node("pack-a", *three)), name="first.json")
+    imported(runner, tmp_path, dump(node("pack-b", version("0.1.0"))), name="second.json")
+    text = page_text(client.get("/", headers=HTML))
+    heights = [
+        float(height)
+        for height in re.findall(r'<rect class="bar import"[^>]* height="([\d.]+)"', text)
+    ]
+    assert heights == [160.0, 53.3]
+    assert "import, 3 versions added</title>" in text and "import, 1 version added</title>" in text
