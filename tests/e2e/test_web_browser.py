@@ -7,6 +7,7 @@ import pytest
 
 from tests.browser import chromium
 from tests.dumps import dump, node, version, write
+from tests.nginx import nginx, nginx_binary
 from tests.serving import ROOT, flask, serve_mirror
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -15,7 +16,7 @@ SCRIPT = "<script>window.ran = 1; alert(1)</script>"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """seed_data/ and a hostile pack, served by real gunicorn."""
+    """seed_data/ and a hostile pack, served by real gunicorn trusting one proxy."""
     folder = tmp_path_factory.mktemp("web")
     hostile = dump(
         node(
@@ -25,7 +26,7 @@ def served(tmp_path_factory):
             description=f"Describes {SCRIPT}<img src=x onerror=alert(2)>",
         )
     )
-    with serve_mirror(folder) as mirror:
+    with serve_mirror(folder, MIRROR_TRUSTED_PROXIES="1") as mirror:
         imported = flask(
             "mirror", "import", str(write(folder / "hostile.json", hostile)), env=mirror.env
         )
@@ -89,3 +90,21 @@ def test_markup_in_a_dump_is_shown_as_text_and_never_run(served, page):
     assert page.locator("main img").count() == 0
     assert page.evaluate("window.ran") is None
     assert page.dialogs == [] and page.errors == []
+
+
+def test_pages_under_a_sub_path_behind_nginx_keep_it(served, page, tmp_path):
+    nginx_binary()
+    archives = served.env["MIRROR_ARCHIVE_DIR"]
+    with nginx(tmp_path / "nginx", served.url, archives, path_prefix="/registry") as url:
+        page.goto(url + "/")
+        page.get_by_label("Search packs").fill("kjnodes")
+        page.get_by_label("Search packs").press("Enter")
+        page.wait_for_url("**/registry/web/search?q=kjnodes")
+        page.locator("ol.packs a").first.click()
+        page.wait_for_url("**/registry/web/packs/comfyui-kjnodes")
+        # The stylesheet came through the prefix too: its rules apply.
+        assert page.locator(".install").first.evaluate("e => getComputedStyle(e).display") == "grid"
+        with page.expect_download() as download:
+            page.get_by_role("link", name="download").first.click()
+        assert download.value.url.startswith(url + "/archives/comfyui-kjnodes/")
+    assert page.errors == []
