@@ -145,3 +145,20 @@ def test_home_charts_the_versions_each_import_added(client, runner, tmp_path):
     ]
     assert heights == [160.0, 53.3]
     assert "import, 3 versions added</title>" in text and "import, 1 version added</title>" in text
+
+
+def test_search_finds_packs_by_a_node_class_they_provide(catalogue_client):
+    text = page_text(catalogue_client.get("/web/search?comfy_node=ksamplerplus"))
+    assert "1 pack found." in text and 'href="/web/packs/Pack-One"' in text
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/web/search?q=pack", "/web/packs/Pack-One", "/web/status", "/web/connect"]
+)
+def test_every_field_of_a_page_has_its_label(catalogue_client, path):
+    text = page_text(catalogue_client.get(path, headers=HTML))
+    fields = re.findall(r"<(?:input|select)(?![^>]*type=\"hidden\")[^>]*\bid=\"([^\"]+)\"", text)
+    assert len(fields) == len(re.findall(r"<(?:input|select)(?![^>]*type=\"hidden\")", text))
+    labels = set(re.findall(r'<label for="([^"]+)"', text))
+    assert fields and set(fields) <= labels
+    assert '<html lang="en">' in text and '<main id="main">' in text
