@@ -99,7 +99,7 @@ def register_request_observers(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the API's routes."""
+    """Mount the API's routes and the web pages."""
     from blueprints import (
         archives,
         bulk,
@@ -113,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
         releases,
         status,
         versions,
+        web,
     )
 
     app.register_blueprint(archives.bp)
@@ -127,10 +128,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(releases.bp)
     app.register_blueprint(status.bp)
     app.register_blueprint(versions.bp)
+    app.register_blueprint(web.bp)
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Answer every error in the ErrorResponse JSON shape."""
+    """Answer every error as ErrorResponse JSON (as a page to a browser on a web page)."""
     from blueprints.errors import register_error_handlers as register
 
     register(app)

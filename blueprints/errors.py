@@ -1,8 +1,13 @@
-"""One JSON error shape for every error the app returns, 404, 405, 413 and 500 included."""
+"""One JSON error shape for every error the app returns, 404, 405, 413 and 500 included.
 
-from flask import Flask, Response
+A browser asking for one of the web pages (blueprints/web) gets the error as an HTML page
+instead; the API's paths answer JSON whatever the Accept header says.
+"""
+
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from blueprints.web import is_web_path, render_error_page, wants_html
 from extensions import db
 from schemas.errors import ErrorResponseSchema
 
@@ -10,7 +15,9 @@ _error_schema = ErrorResponseSchema()
 
 
 def error_response(status: int, error: str, message: str) -> Response:
-    """An ErrorResponse body with the given HTTP status."""
+    """An ErrorResponse body with the given HTTP status, or a page for a browser on a web page."""
+    if is_web_path(request.path) and wants_html():
+        return render_error_page(status, error, message)
     response = Response(
         _error_schema.dumps({"error": error, "message": message}), mimetype="application/json"
     )

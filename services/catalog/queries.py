@@ -139,7 +139,17 @@ def _node_conditions(filters: NodeFilters) -> list:
 
 
 def find_nodes(session: Session, filters: NodeFilters, number: int, size: int) -> Page:
-    """One page of the nodes `filters` keeps, as documents ready to send."""
+    """One page of the nodes `filters` keeps, by id, as documents ready to send."""
+    page = find_node_rows(session, filters, number, size)
+    page.items = node_documents(session, page.items)
+    return page
+
+
+def find_node_rows(
+    session: Session, filters: NodeFilters, number: int, size: int, order: tuple = ()
+) -> Page:
+    """One page of the nodes `filters` keeps, as rows; by id unless `order` names other
+    columns (the id last, so that pages never overlap)."""
     conditions = _node_conditions(filters)
     total = session.execute(sa.select(sa.func.count()).select_from(Node).where(*conditions))
     page = Page(items=[], total=total.scalar_one(), number=number, size=size)
@@ -149,11 +159,11 @@ def find_nodes(session: Session, filters: NodeFilters, number: int, size: int) -
     indexed = _searches(filters) and session.get_bind().dialect.name == "postgresql"
     query = (
         (_found_first(conditions) if indexed else sa.select(Node).where(*conditions))
-        .order_by(Node.normalized_id)
+        .order_by(*(order or (Node.normalized_id,)))
         .offset(page.offset)
         .limit(size)
     )
-    page.items = node_documents(session, list(session.scalars(query)))
+    page.items = list(session.scalars(query))
     return page
 
 
