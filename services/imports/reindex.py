@@ -11,6 +11,7 @@ import os
 from sqlalchemy.orm import Session
 
 from database import begin_write, checkpoint_wal, end_snapshot, writer_wait
+from models import ImportKind, ImportRecord
 from services.archives import ArchiveStore
 from services.imports.archive_index import ArchiveReading, index_versions, indexable_versions
 from services.imports.run import STORE_REFUSED, STORE_WAITS
@@ -37,6 +38,12 @@ def index_mirror(
             begin_write(session)
             versions = indexable_versions(session, rebuild=rebuild)
             index_versions(session, versions, reading)
+            summary = reading.summary
+            if summary.indexed or summary.not_indexed:
+                # Recorded like an import, so what caches the data by its last import sees it.
+                record = ImportRecord(kind=ImportKind.INDEX, sources=[], replace=False)
+                session.add(record)
+                record.summary = {"archives_indexed": summary.as_dict()}
             session.commit()
         except BaseException:
             session.rollback()
