@@ -49,7 +49,9 @@ def verify_command(bundle: str | None, no_wait: bool) -> None:
     Checks the database's own integrity (SQLite), that every archive a version records is
     stored with its recorded size and sha256 (each archive is hashed), that no archive file or
     staging folder is left over, and that each node's latest_version and each version's
-    stored JSON match the stored fields.
+    stored JSON match the stored fields. Also says how many versions have their node classes
+    (from upstream or read from archives) and lists the first archives that could not be read,
+    with why; those are not problems.
 
     With --repair FROM_BUNDLE the bundle is verified whole first (nothing changes if it is
     damaged); archives are restored from its archives with the recorded sha256. Without a

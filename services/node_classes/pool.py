@@ -93,6 +93,7 @@ class Scanner:
     """One scanning process and the archive it is reading, if any."""
 
     def __init__(self, limits: ScanLimits):
+        """Start a scanning process with these bounds (it says when it is ready)."""
         self.limits = limits
         self.path: str | None = None
         self.deadline = 0.0
