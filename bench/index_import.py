@@ -7,6 +7,7 @@ the packs and bundle for the next run).
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -33,20 +34,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def generated_bundle(folder: Path, packs: int, seed: int) -> Path:
-    """A bundle of `packs` generated packs, one version each (reused if already written)."""
+class BenchmarkError(Exception):
+    """An import that did not find what the packs register: the figures would be void."""
+
+
+def generated_bundle(folder: Path, packs: int, seed: int) -> tuple[Path, int]:
+    """A bundle of `packs` generated packs, one version each (reused if already written), and
+    how many node classes they register."""
     bundle = folder / f"bundle-{packs}-{seed}"
-    if bundle.is_dir():
-        return bundle
+    expected = folder / f"bundle-{packs}-{seed}-classes.txt"
+    if bundle.is_dir() and expected.is_file():
+        return bundle, int(expected.read_text())
+    shutil.rmtree(bundle, ignore_errors=True)
     (folder / "packs").mkdir(parents=True, exist_ok=True)
     made = list(map(partial(generate_pack, folder / "packs", seed=seed), range(packs)))
     document = dump(*(node(f"pack{i}", version("1.0.0")) for i in range(packs)))
     contents = {(f"pack{i}", "1.0.0"): pack.path.read_bytes() for i, pack in enumerate(made)}
-    return write_bundle(bundle, document, contents=contents)
+    write_bundle(bundle, document, contents=contents)
+    classes = sum(pack.node_classes for pack in made)
+    expected.write_text(str(classes))
+    return bundle, classes
 
 
-def timed_import(bundle: Path, workdir: Path) -> str:
-    """Import the bundle into a new mirror; print and return the summary's indexing line."""
+def timed_import(bundle: Path, workdir: Path, classes: int) -> dict:
+    """Import the bundle into a new mirror, check it found `classes` node classes, and print
+    and return the figures of the summary's indexing line."""
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     env = {
@@ -59,25 +71,37 @@ def timed_import(bundle: Path, workdir: Path) -> str:
         [FLASK, "mirror", "import", str(bundle)], env=env, check=True, capture_output=True
     )
     line = next(line for line in done.stdout.decode().splitlines() if READ.search(line))
-    archives, megabytes, seconds = READ.search(line).groups()
-    rate = int(archives) / float(seconds)
+    if f" {classes} node classes found, 0 not indexed" not in line:
+        raise BenchmarkError(f"{bundle.name}: expected {classes} node classes: {line.strip()}")
+    archives, megabytes, seconds = (float(value) for value in READ.search(line).groups())
+    figures = {
+        "archives": int(archives),
+        "seconds": seconds,
+        "archives_per_s": round(archives / seconds, 1),
+        "mb_per_s": round(megabytes / seconds, 2),
+    }
     print(
-        f"{bundle.name}: {line.strip()}; {rate:.1f} archives/s, "
-        f"{float(megabytes) / float(seconds):.2f} MB/s of archives",
+        f"{bundle.name}: {line.strip()}; {figures['archives_per_s']} archives/s, "
+        f"{figures['mb_per_s']} MB/s of archives",
         flush=True,
     )
-    return line
+    return figures
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the benchmark."""
+def main(argv: list[str] | None = None) -> dict:
+    """Run the benchmark; return its figures."""
     options = parse_args(argv)
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
     folder = options.folder or Path(tempfile.mkdtemp(prefix="bench-index-"))
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        timed_import(SEED_DATA, folder / "seed-mirror")
-        timed_import(generated_bundle(folder, options.packs, options.seed), folder / "mirror")
+        # Every sample archive registers one node class.
+        sample_classes = len(json.loads((SEED_DATA / "manifest.json").read_text())["archives"])
+        bundle, classes = generated_bundle(folder, options.packs, options.seed)
+        return {
+            "sample": timed_import(SEED_DATA, folder / "seed-mirror", sample_classes),
+            "generated": timed_import(bundle, folder / "mirror", classes),
+        }
     finally:
         if options.folder is None:
             shutil.rmtree(folder, ignore_errors=True)
