@@ -2,6 +2,7 @@
 
 from commands import (
     dumps,  # noqa: F401  (registers import, export and seed)
+    index,  # noqa: F401  (registers index)
     status,  # noqa: F401  (registers status)
     sync,  # noqa: F401  (registers sync)
     verify,  # noqa: F401  (registers verify)

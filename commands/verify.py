@@ -15,6 +15,7 @@ from commands.group import (
     refuse,
 )
 from extensions import db
+from services.integrity.comfy_index import IndexFigures
 from services.integrity.repair import repair_mirror
 from services.integrity.verify import VerifyReport, verify_mirror
 from services.refusals import Refused
@@ -48,7 +49,9 @@ def verify_command(bundle: str | None, no_wait: bool) -> None:
     Checks the database's own integrity (SQLite), that every archive a version records is
     stored with its recorded size and sha256 (each archive is hashed), that no archive file or
     staging folder is left over, and that each node's latest_version and each version's
-    stored JSON match the stored fields.
+    stored JSON match the stored fields. Also says how many versions have their node classes
+    (from upstream or read from archives) and lists the first archives that could not be read,
+    with why; those are not problems.
 
     With --repair FROM_BUNDLE the bundle is verified whole first (nothing changes if it is
     damaged); archives are restored from its archives with the recorded sha256. Without a
@@ -86,7 +89,8 @@ def echo_report(report: VerifyReport) -> None:
     """Print a verification: each problem grouped by kind, then what was checked and counts."""
     checked = (
         f"{report.nodes} nodes, {report.versions} versions and {report.archives} archives "
-        f"of {byte_size(report.archive_bytes)} checked; database integrity: {report.integrity}"
+        f"of {byte_size(report.archive_bytes)} checked; database integrity: {report.integrity}; "
+        f"{describe_index(report.comfy_nodes)}"
     )
     for kind, problems in report.by_kind().items():
         click.echo(f"{kind.capitalize()} ({len(problems)}):")
@@ -101,6 +105,7 @@ def echo_report(report: VerifyReport) -> None:
         click.echo(f"Not part of the archive store, left alone ({len(report.warnings)}):")
         for warning in report.warnings:
             click.echo(f"  {warning}")
+    echo_unreadable(report.comfy_nodes)
     if report.ok:
         click.echo(f"No problems: {checked}.")
         return
@@ -108,6 +113,30 @@ def echo_report(report: VerifyReport) -> None:
     click.echo(f"{checked}.")
     found = len(report.problems)
     click.echo(f"{found} problem{'' if found == 1 else 's'}: {counts}.")
+
+
+def describe_index(figures: IndexFigures) -> str:
+    """The node-class index in a few words: versions indexed, from where, not indexed, pending."""
+    counts = figures.counts
+    pending = counts["pending"]
+    return (
+        f"node classes of {counts['upstream'] + counts['extracted']} versions "
+        f"({counts['upstream']} from upstream, {counts['extracted']} read from archives), "
+        f"{counts['not_indexed']} not indexed, {pending} pending"
+        + (" (flask mirror index reads them)" if pending else "")
+    )
+
+
+def echo_unreadable(figures: IndexFigures) -> None:
+    """List the first archives whose node classes could not be read, and why (not problems)."""
+    if not figures.unreadable:
+        return
+    total = figures.counts["not_indexed"]
+    click.echo(f"Archives whose node classes could not be read ({total}):")
+    for line in figures.unreadable:
+        click.echo(f"  {line}")
+    if total > len(figures.unreadable):
+        click.echo(f"  and {total - len(figures.unreadable)} more")
 
 
 def byte_size(size: int, exact: bool = False) -> str:

@@ -20,6 +20,8 @@ class ImportKind(enum.StrEnum):
     SYNC = "sync"
     # `flask mirror sync --node`: some nodes only, so never where a whole sync starts from.
     SYNC_NODES = "sync-nodes"
+    # `flask mirror index`: node classes read from archives already mirrored, nothing else.
+    INDEX = "index"
 
 
 SYNC_KINDS = (ImportKind.SYNC, ImportKind.SYNC_NODES)

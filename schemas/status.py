@@ -76,7 +76,11 @@ class ComfyNodesStatusSchema(WireSchema):
         metadata={"description": "Versions whose archive could not be read (not indexed)"},
     )
     pending = fields.Integer(
-        required=True, metadata={"description": "Versions with no node classes recorded yet"}
+        required=True,
+        metadata={
+            "description": "Versions whose archive the mirror holds but whose node classes are "
+            "not recorded yet (`flask mirror index` reads them)"
+        },
     )
     classes = fields.Integer(
         required=True, metadata={"description": "Node classes recorded, over every version"}

@@ -104,3 +104,33 @@ SHARPEN_NODE = {
     "function": "sharpen",
     "return_types": '["IMAGE"]',
 }
+
+# A pack registering BLUR's two classes from a submodule, as most packs do.
+FILTERS_PACK = {
+    "__init__.py": "from .nodes import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS\n",
+    "nodes.py": BLUR
+    + """
+NODE_CLASS_MAPPINGS = {"Sharpen": Sharpen, "Blur Image": Blur}
+NODE_DISPLAY_NAME_MAPPINGS = {"Blur Image": "Blur (soft)"}
+""",
+}
+# What the mirror serves of BLUR's classes (upstream's ComfyNode has no display name).
+SERVED_FILTERS = [
+    {key: value for key, value in BLUR_NODE.items() if key != "display_name"},
+    SHARPEN_NODE,
+]
+# Why a tar.gz that expands past the scanner's ratio is not indexed.
+BOMB_PROBLEM = "not indexed: it decompresses more than 100:1"
+
+
+def pack_bytes(tmp_path: Path, files: Mapping[str, str | bytes], name: str = "pack.zip") -> bytes:
+    """The bytes of a zip of `files`, written in tmp_path."""
+    return write_zip(tmp_path / name, files).read_bytes()
+
+
+def bomb_bytes(tmp_path: Path) -> bytes:
+    """A tar.gz pack whose 64 MiB of zeros expand far past the scanner's ratio."""
+    padding = tarfile.TarInfo("weights.bin")
+    padding.size = 64 * 1024 * 1024
+    extra = [(padding, bytes(padding.size))]
+    return write_tar_gz(tmp_path / "bomb.tar.gz", FILTERS_PACK, extra=extra).read_bytes()

@@ -38,7 +38,7 @@ def mirror_status(session: Session) -> dict[str, Any]:
         "versions_by_status": {status.value: count for status, count in by_status.items()},
         "archives": archive_figures(session),
         "release_notes": count_release_notes(session),
-        "comfy_nodes": comfy_node_figures(session, sum(by_status.values())),
+        "comfy_nodes": comfy_node_figures(session),
         "newest_created_at": session.scalar(sa.select(sa.func.max(NodeVersion.created_at))),
         "last_import": last_record(session, ImportRecord.kind == ImportKind.IMPORT),
         "last_sync": last_record(session, ImportRecord.kind.in_(SYNC_KINDS)),
@@ -68,7 +68,7 @@ def archive_figures(session: Session) -> dict[str, int]:
     return {"versions": with_archive, "missing": missing, "stored": count, "bytes": int(total)}
 
 
-def comfy_node_figures(session: Session, versions: int) -> dict[str, int]:
+def comfy_node_figures(session: Session) -> dict[str, int]:
     """How many versions have their node classes, from where, and how many could not be read."""
     by_origin = dict(
         session.execute(
@@ -80,13 +80,18 @@ def comfy_node_figures(session: Session, versions: int) -> dict[str, int]:
     not_indexed = session.scalar(
         sa.select(sa.func.count()).where(ComfyNodeIndex.problem.is_not(None))
     )
-    upstream = by_origin.get(IndexOrigin.UPSTREAM.value, 0)
-    extracted = by_origin.get(IndexOrigin.EXTRACTED.value, 0)
+    # What `flask mirror index` would read: versions with an archive and nothing recorded.
+    pending = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(NodeVersion)
+        .outerjoin(ComfyNodeIndex, ComfyNodeIndex.node_version_id == NodeVersion.id)
+        .where(NodeVersion.archive_sha256.is_not(None), ComfyNodeIndex.origin.is_(None))
+    )
     return {
-        "upstream": upstream,
-        "extracted": extracted,
+        "upstream": by_origin.get(IndexOrigin.UPSTREAM.value, 0),
+        "extracted": by_origin.get(IndexOrigin.EXTRACTED.value, 0),
         "not_indexed": not_indexed,
-        "pending": versions - upstream - extracted - not_indexed,
+        "pending": pending,
         "classes": session.scalar(sa.select(sa.func.count()).select_from(ComfyNode)),
     }
 

@@ -119,6 +119,23 @@ def write_upstream_comfy_nodes(
     return changed
 
 
+def forget_extracted_comfy_nodes(session: Session, version_ids: list[str]) -> None:
+    """Remove the classes read from these versions' archives (upstream's stay), so they are
+    read again: their archive changed."""
+    for chunk in chunks(version_ids):
+        extracted = (
+            sa.select(ComfyNodeIndex.node_version_id)
+            .where(ComfyNodeIndex.node_version_id.in_(chunk))
+            .where(ComfyNodeIndex.origin == IndexOrigin.EXTRACTED.value)
+        )
+        ids = list(session.scalars(extracted))
+        if ids:
+            session.execute(sa.delete(ComfyNode).where(ComfyNode.node_version_id.in_(ids)))
+            session.execute(
+                sa.delete(ComfyNodeIndex).where(ComfyNodeIndex.node_version_id.in_(ids))
+            )
+
+
 def write_extracted_comfy_nodes(
     session: Session, extracted: dict[str, tuple[list[dict[str, Any]], str | None]]
 ) -> int:

@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from database import begin_write, checkpoint_wal, writer_wait
-from models import ImportKind, ImportRecord
+from database import begin_write, checkpoint_wal, end_snapshot, writer_wait
+from models import ImportKind, ImportRecord, pair_key
 from services.archives import ArchiveStore, StagedArchive
 from services.bundles.reader import BundleRejected, OpenBundle, is_bundle, open_bundle
 from services.dumps.reader import (
@@ -26,6 +26,12 @@ from services.dumps.reader import (
     read_dump_file,
 )
 from services.dumps.validation import IncomingMirror, validate_dumps
+from services.imports.archive_index import (
+    ArchiveReading,
+    import_digests,
+    index_versions,
+    indexable_versions,
+)
 from services.imports.summary import ImportSummary
 from services.imports.writer import apply_incoming
 from services.integrity.repair import clean_leftovers
@@ -100,7 +106,8 @@ def import_dumps(
             sources = read_sources(request, held)
             incoming = _validate(request, sources)
             staged = _stage_archives(request, sources, held)
-            summary = _write(session, request, sources, incoming, staged)
+            reading = _read_archives(session, request, incoming, staged)
+            summary = _write(session, request, sources, incoming, staged, reading)
         except OSError as exc:
             where = archive_store.root if archive_store is not None else "the dumps"
             raise ImportRefused(
@@ -196,12 +203,39 @@ def _stage_archives(
     return [archive for bundle in sources.bundles for archive in bundle.stage(store, staging)]
 
 
+def _read_archives(
+    session: Session, request: ImportRequest, incoming: IncomingMirror, staged: list[StagedArchive]
+) -> ArchiveReading | None:
+    """Read, before taking the write lock, the archives the import's versions will need indexed
+    (staged ones from staging, the others from the store)."""
+    store = request.archive_store
+    if store is None:
+        return None
+    staged_paths = {archive.sha256: archive.staged_path for archive in staged}
+    reading = ArchiveReading(lambda sha256: staged_paths.get(sha256) or store.path_for(sha256))
+    digests = import_digests(session, incoming)
+    end_snapshot(session)  # no snapshot held while the archives are read
+    reading.read(digests, request.progress)
+    return reading
+
+
+def _index(session: Session, incoming: IncomingMirror, reading: ArchiveReading | None) -> None:
+    """Store the classes of the import's versions that have an archive and none recorded."""
+    if reading is None:
+        return
+    keys = [
+        pair_key(key, version) for key, node in incoming.nodes.items() for version in node.versions
+    ]
+    index_versions(session, indexable_versions(session, keys), reading)
+
+
 def _write(
     session: Session,
     request: ImportRequest,
     sources: ImportSources,
     incoming: IncomingMirror,
     staged: list[StagedArchive],
+    reading: ArchiveReading | None,
 ) -> ImportSummary:
     """Write and commit; publish staged archives only as the transaction commits."""
     step = request.progress("Writing", len(incoming.nodes)) if request.progress else None
@@ -209,6 +243,9 @@ def _write(
     try:
         begin_write(session)
         summary = apply_incoming(session, incoming, request.replace, step)
+        _index(session, incoming, reading)
+        if reading is not None:
+            summary.indexing = reading.summary
         if request.archive_store is not None:
             request.archive_store.publish(staged, published)
         summary.archives_stored = len(published)

@@ -11,7 +11,7 @@ from models.columns import utcnow
 from services.chunks import chunks
 from services.dumps.reader import DumpRejected
 from services.dumps.validation import IncomingMirror, IncomingNode, stable_version_id
-from services.imports.comfy_nodes import write_upstream_comfy_nodes
+from services.imports.comfy_nodes import forget_extracted_comfy_nodes, write_upstream_comfy_nodes
 from services.imports.derived import latest_version, serialize_version, stamp_changed_nodes
 from services.imports.summary import ImportSummary
 from services.progress import Step
@@ -95,6 +95,8 @@ class _Writes:
     version_inserts: list[dict] = field(default_factory=list)
     version_updates: list[dict] = field(default_factory=list)
     version_deletes: list[str] = field(default_factory=list)
+    # Versions that keep their id but get another archive: classes read from the old one go.
+    new_archives: list[str] = field(default_factory=list)
 
     def changed_nodes(self) -> list[str]:
         """The normalized ids of the nodes written."""
@@ -114,6 +116,7 @@ class _Writes:
             session.execute(sa.insert(NodeVersion.__table__), _one_key_set(self.version_inserts))
         if self.version_updates:
             session.execute(sa.update(NodeVersion), self.version_updates)
+        forget_extracted_comfy_nodes(session, self.new_archives)
 
 
 def _diff_versions(
@@ -151,6 +154,8 @@ def _diff_versions(
             continue
         else:
             writes.version_updates.append(record)
+            if record["archive_sha256"] != old["archive_sha256"]:
+                writes.new_archives.append(record["id"])
             summary.versions.updated += 1
         changed = True
     for version, old in old_versions.items():

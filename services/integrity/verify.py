@@ -16,6 +16,7 @@ from services.archives import LOCK_FILE, STAGING_PREFIX, ArchiveStore
 from services.chunks import KEYS_PER_STATEMENT, chunks
 from services.digests import file_digest
 from services.imports.derived import latest_version, serialize_version
+from services.integrity.comfy_index import IndexFigures, index_figures
 from services.integrity.references import dangling_references
 from services.progress import Progress
 
@@ -64,6 +65,8 @@ class VerifyReport:
     versions: int = 0
     archives: int = 0
     archive_bytes: int = 0
+    # The node-class index: counts, and archives that could not be read (never a problem).
+    comfy_nodes: IndexFigures = field(default_factory=IndexFigures)
 
     @property
     def ok(self) -> bool:
@@ -105,6 +108,7 @@ def verify_mirror(
     check_database(session, report)
     check_archives(session, store, report, progress)
     check_derived_data(session, report, progress)
+    report.comfy_nodes = index_figures(session)
     return report
 
 

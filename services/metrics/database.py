@@ -23,7 +23,7 @@ def database_figures(session: Session, now: datetime) -> list[Metric]:
     outcomes, last_success = import_tallies(session)
     imports = CounterMetricFamily(
         "mirror_imports",
-        "Imports and syncs committed, by kind (import, sync, sync-nodes) and outcome "
+        "Imports and syncs committed, by kind (import, sync, sync-nodes, index) and outcome "
         "(changed, unchanged); a refused one changes nothing and leaves no record.",
         labels=["kind", "outcome"],
     )

@@ -35,8 +35,16 @@ class ScanLimits:
     # Node classes kept per pack, and the longest node class name kept.
     max_comfy_nodes: int = 10_000
     max_node_name_chars: int = 500
-    # Wall-clock seconds per archive, checked between members and between files.
+    # Wall-clock seconds per archive, checked between members and between files; a pool of
+    # scanning processes (pool.py) ends one whose scan runs half as long again.
     max_seconds: float = 30.0
+    # A scanning process's address space (pool.py sets it): parsing the largest file the caps
+    # allow peaks near 600 MB.
+    max_memory_bytes: int = 1024 * MIB
+
+
+# The bounds every scan keeps to unless told others.
+DEFAULT_SCAN_LIMITS = ScanLimits()
 
 
 class NotIndexed(Exception):

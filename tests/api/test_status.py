@@ -63,6 +63,12 @@ def seed_expectations() -> dict:
         },
         "newest_created_at": max(created).astimezone(UTC).strftime(RFC3339),
         "origin": document["source"],
+        # Every sample archive registers one node class, read from it at import.
+        "comfy_nodes": {
+            **NO_CLASSES,
+            "extracted": len(manifest["archives"]),
+            "classes": len(manifest["archives"]),
+        },
     }
 
 
@@ -106,7 +112,15 @@ def test_status_counts_what_an_import_brought(seeded, client):
 
     status = client.get("/status").get_json()
 
-    for key in ("nodes", "versions", "versions_by_status", "archives", "newest_created_at"):
+    keys = (
+        "nodes",
+        "versions",
+        "versions_by_status",
+        "archives",
+        "newest_created_at",
+        "comfy_nodes",
+    )
+    for key in keys:
         assert status[key] == expected[key], key
     assert status["software_version"] == pyproject_version()
     last = status["last_import"]
@@ -255,6 +269,7 @@ def test_cli_status_shows_the_same_facts_as_text(app, seeded):
         for status in NodeVersionStatus
     )
     archives = expected["archives"]
+    classes = expected["comfy_nodes"]["classes"]
 
     lines = cli_status(app).splitlines()
 
@@ -265,8 +280,8 @@ def test_cli_status_shows_the_same_facts_as_text(app, seeded):
         f"Archives: {archives['stored']} stored, {archives['bytes'] / 1000:.1f} KB "
         f"({archives['bytes']} bytes), for {archives['versions']} versions",
         "Release notes: 0",
-        f"Node classes: 0, of 0 versions from upstream and 0 extracted; 0 not indexed, "
-        f"{expected['versions']} pending",
+        f"Node classes: {classes}, of 0 versions from upstream and {classes} extracted; "
+        "0 not indexed, 0 pending",
         f"Newest createdAt: {expected['newest_created_at']}",
         f"Last import: {finished} from {expected['origin']}; sources: {SEED_DATA}",
         "Last sync: never",

@@ -42,6 +42,7 @@ def arguments(command: str, tmp_path) -> list[str]:
         "import": ["import", path],
         "seed": ["seed", "--from", path],
         "repair": ["verify", "--repair"],
+        "index": ["index"],
     }[command]
 
 
@@ -49,6 +50,7 @@ WAITS = [
     pytest.param("import", "database", WRITER_WAITS.format(timeout=LOCK_TIMEOUT), id="import"),
     pytest.param("seed", "database", WRITER_WAITS.format(timeout=LOCK_TIMEOUT), id="seed"),
     pytest.param("repair", "database", WRITER_WAITS.format(timeout=LOCK_TIMEOUT), id="repair"),
+    pytest.param("index", "database", WRITER_WAITS.format(timeout=LOCK_TIMEOUT), id="index"),
     pytest.param("bundle import", "archives", STORE_WAITS, id="bundle-import-during-repair"),
 ]
 
@@ -73,6 +75,8 @@ def test_a_writer_says_it_waits_for_the_one_before_it_then_finishes(
     assert process.returncode == 0, stderr
     if command == "repair":
         assert "Nothing to repair." in stdout
+    elif command == "index":
+        assert "Nothing to index" in stdout
     else:
         assert mirrored_node_ids(app) == {"pack-one", "pack-two"}
 
@@ -81,6 +85,7 @@ NO_WAIT = [
     pytest.param("import", "database", "Import refused;", WRITER_REFUSED, id="import"),
     pytest.param("seed", "database", "Seed data refused;", WRITER_REFUSED, id="seed"),
     pytest.param("repair", "database", "Repair refused;", WRITER_REFUSED, id="repair"),
+    pytest.param("index", "database", "Indexing refused;", WRITER_REFUSED, id="index"),
     pytest.param("bundle import", "archives", "Import refused;", STORE_REFUSED, id="bundle-import"),
 ]
 

@@ -108,6 +108,7 @@ def test_bulk_answers_the_frontends_body_item_by_item(seeded_server):
         "/nodes/comfyui-kjnodes/versions",
         "/nodes/comfyui-kjnodes/versions/1.10.0",
         "/nodes/comfyui-kjnodes/versions/1.10.0/comfy-nodes?page=1&limit=256",
+        "/comfy-nodes/ComfyuiKjnodes/node",
         "/publishers/kijai",
         "/publishers/kijai/nodes?include_banned=true",
     ],

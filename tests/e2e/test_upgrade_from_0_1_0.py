@@ -156,17 +156,28 @@ def test_a_0_1_0_mirror_is_upgraded_in_place_with_the_same_data_and_answers(
     with gunicorn(old_mirror) as url:
         new_answers = answers_over_http(url)
     # What /status reports beyond 0.1.0's: a 0.1.0 mirror's versions have no node classes yet,
-    # and it holds no release notes.
+    # it holds no release notes, lacks no archive a sync failed to fetch, and those with an
+    # archive wait for `flask mirror index`.
     status = new_answers[READS.index(("GET", "/status", None))][1]
     assert status.pop("release_notes") == 0
+    assert status["archives"].pop("missing") == 0
+    archived = status["archives"]["versions"]
     assert status.pop("comfy_nodes") == {
         "upstream": 0,
         "extracted": 0,
         "not_indexed": 0,
-        "pending": status["versions"],
+        "pending": archived,
         "classes": 0,
     }
     assert new_answers == old_answers
+
+    indexed = flask("mirror", "index", env=old_mirror)
+    assert indexed.returncode == 0, indexed.stderr
+    assert f"  {archived} versions indexed, {archived} node classes found, 0 not indexed" in (
+        indexed.stdout
+    )
+    status = flask("mirror", "status", "--json", env=old_mirror)
+    assert json.loads(status.stdout)["comfy_nodes"]["pending"] == 0
 
 
 def test_gunicorn_refuses_to_serve_a_0_1_0_mirror(old_mirror):
