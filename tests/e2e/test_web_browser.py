@@ -1,16 +1,19 @@
 """End to end: the web pages in a real browser (headless Chromium) against real gunicorn
 serving seed_data/ plus a pack with markup in its values: home, a search, a pack, copying an
 install command, downloading an archive, and markup shown as text with no script run. The
-home and pack pages' screenshots are saved to docs/screenshots/ for the README."""
+home and pack pages' screenshots are saved in the test's folder, or where MIRROR_SCREENSHOTS
+names (MIRROR_SCREENSHOTS=docs/screenshots refreshes the README's)."""
+
+import os
+from pathlib import Path
 
 import pytest
 
 from tests.browser import chromium
 from tests.dumps import dump, node, version, write
 from tests.nginx import nginx, nginx_binary
-from tests.serving import ROOT, flask, serve_mirror
+from tests.serving import flask, serve_mirror
 
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 SCRIPT = "<script>window.ran = 1; alert(1)</script>"
 
 
@@ -55,19 +58,20 @@ def page(browser):
     context.close()
 
 
-def test_home_search_pack_copy_and_download(served, page):
+def test_home_search_pack_copy_and_download(served, page, tmp_path):
+    shots = Path(os.environ.get("MIRROR_SCREENSHOTS") or tmp_path)
     page.goto(served.url + "/")
     assert page.locator("h1").inner_text() == "Comfy Registry Mirror"
     assert page.locator("svg.chart rect").count() >= 2  # the seed and the hostile import
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "home.png", full_page=True)
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=shots / "home.png", full_page=True)
 
     page.get_by_label("Search packs").fill("kjnodes")
     page.get_by_label("Search packs").press("Enter")
     page.wait_for_url("**/web/search?q=kjnodes")
     page.locator("ol.packs a[href$='/web/packs/comfyui-kjnodes']").click()
     page.wait_for_url("**/web/packs/comfyui-kjnodes")
-    page.screenshot(path=SCREENSHOTS / "pack.png")
+    page.screenshot(path=shots / "pack.png")
 
     command = page.locator("input.command").first.input_value()
     assert command.startswith("comfy node registry-install comfyui-kjnodes --version ")
