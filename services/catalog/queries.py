@@ -31,12 +31,10 @@ from models import (
     pair_key,
 )
 from models.casefold import ascii_lower, fold_ascii
-from schemas.node import NodeSchema, PublisherSchema
-from services.catalog.lookup import find_serialized_versions
+from schemas.node import PublisherSchema
 from services.catalog.semver import precedence_key
+from services.catalog.served_nodes import ONE_NODE, served_documents
 
-_node_schema = NodeSchema(exclude=("latest_version", "publisher", "translations"))
-_node_schema_with_translations = NodeSchema(exclude=("latest_version", "publisher"))
 _publisher_schema = PublisherSchema()
 
 
@@ -148,12 +146,12 @@ def find_nodes(session: Session, filters: NodeFilters, number: int, size: int) -
         return page
     indexed = _searches(filters) and session.get_bind().dialect.name == "postgresql"
     query = (
-        (_found_first(conditions) if indexed else sa.select(Node).where(*conditions))
+        (_found_first(conditions) if indexed else sa.select(Node.served).where(*conditions))
         .order_by(Node.normalized_id)
         .offset(page.offset)
         .limit(size)
     )
-    page.items = node_documents(session, list(session.scalars(query)))
+    page.items = served_documents(session, query)
     return page
 
 
@@ -173,42 +171,15 @@ def _found_first(conditions: list) -> sa.Select:
     """
     found = sa.select(Node.normalized_id).where(*conditions).cte("found")
     found = found.prefix_with("MATERIALIZED")
-    return sa.select(Node).join(found, Node.normalized_id == found.c.normalized_id)
+    return sa.select(Node.served).join(found, Node.normalized_id == found.c.normalized_id)
 
 
-def get_node(session: Session, node_id: str) -> Node | None:
-    """The node whose id is `node_id` in any case, or None."""
-    return session.get(Node, node_id.lower())
+def get_node(session: Session, node_id: str) -> sa.Row | None:
+    """The node whose id is `node_id` in any case (ONE_NODE's columns of it), or None."""
+    return session.execute(ONE_NODE, {"key": node_id.lower()}).one_or_none()
 
 
-def node_documents(
-    session: Session, nodes: list[Node], include_translations: bool = False
-) -> list[dict]:
-    """Nodes as the API sends them, with publisher and latest version: two queries in all."""
-    publisher_ids = {node.publisher_id for node in nodes if node.publisher_id}
-    publishers = {}
-    if publisher_ids:
-        found = session.scalars(sa.select(Publisher).where(Publisher.id.in_(sorted(publisher_ids))))
-        publishers = {publisher.id: _publisher_schema.dump(publisher) for publisher in found}
-    latest_keys = [
-        pair_key(node.normalized_id, node.latest_version) for node in nodes if node.latest_version
-    ]
-    latest = find_serialized_versions(session, latest_keys) if latest_keys else {}
-    schema = _node_schema_with_translations if include_translations else _node_schema
-    documents = []
-    for node in nodes:
-        document = schema.dump(node)
-        if node.publisher_id in publishers:
-            document["publisher"] = publishers[node.publisher_id]
-        if node.latest_version:
-            serialized = latest.get(pair_key(node.normalized_id, node.latest_version))
-            if serialized is not None:
-                document["latest_version"] = orjson.Fragment(serialized)
-        documents.append(document)
-    return documents
-
-
-def get_version(session: Session, node: Node, version: str) -> sa.Row | None:
+def get_version(session: Session, node: sa.Row, version: str) -> sa.Row | None:
     """One version of `node`: its `status` and `serialized` form, or None when not mirrored."""
     query = sa.select(NodeVersion.status, NodeVersion.serialized).where(
         NodeVersion.pair_key == pair_key(node.normalized_id, version)
@@ -229,7 +200,7 @@ def _version_conditions(
 
 def node_versions(
     session: Session,
-    node: Node,
+    node: sa.Row,
     statuses: list[NodeVersionStatus] | None = None,
     status_reason: str | None = None,
 ) -> list[str]:
@@ -247,7 +218,7 @@ def find_versions(
     session: Session,
     number: int,
     size: int,
-    node: Node | None = None,
+    node: sa.Row | None = None,
     statuses: list[NodeVersionStatus] | None = None,
     status_reason: str | None = None,
 ) -> Page:

@@ -13,7 +13,12 @@ from services.archives import ArchiveStore, StagedArchive
 from services.bundles.reader import open_bundle
 from services.chunks import chunks
 from services.dumps.reader import DEFAULT_LIMITS, DumpLimits
-from services.imports.derived import latest_version, serialize_version, stamp_changed_nodes
+from services.imports.derived import (
+    latest_version,
+    serialize_version,
+    serve_nodes,
+    stamp_changed_nodes,
+)
 from services.integrity.verify import (
     ARCHIVE_RECORDS,
     CORRUPT,
@@ -185,3 +190,4 @@ def _recompute_derived_data(session: Session, report: RepairReport) -> None:
         report.repaired.append(f"{problem.subject}: recomputed latest_version, {expected!r}")
     # What the API serves for these nodes changed: `timestamp` filters must see it.
     stamp_changed_nodes(session, sorted(touched))
+    serve_nodes(session, sorted(touched))
