@@ -27,6 +27,7 @@ from services.integrity.verify import (
     MISSING,
     ORPHAN,
     SERIALIZED,
+    SERVED,
     STAGING,
     VerifyReport,
     check_archive_directory,
@@ -188,6 +189,10 @@ def _recompute_derived_data(session: Session, report: RepairReport) -> None:
         )
         touched.add(problem.target)
         report.repaired.append(f"{problem.subject}: recomputed latest_version, {expected!r}")
+    stale = {problem.target for problem in report.before.problems if problem.kind == SERVED}
+    for problem in report.before.problems:
+        if problem.kind == SERVED:
+            report.repaired.append(f"{problem.subject}: made its served JSON again")
     # What the API serves for these nodes changed: `timestamp` filters must see it.
-    stamp_changed_nodes(session, sorted(touched))
-    serve_nodes(session, sorted(touched))
+    stamp_changed_nodes(session, sorted(touched | stale))
+    serve_nodes(session, sorted(touched | stale))

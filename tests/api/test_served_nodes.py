@@ -162,3 +162,19 @@ def test_an_upgraded_mirror_answers_as_before(app, runner, tmp_path):
         db.engine.dispose()
     assert {url: client.get(url).data for url in READS} == before
     assert_served_fresh(app)
+
+
+def test_verify_finds_a_stale_served_node_and_repair_makes_it_again(app, client, catalogue, runner):
+    before = client.get("/nodes/pack-two").data
+    with app.app_context():
+        db.session.execute(
+            sa.update(Node).where(Node.normalized_id == "pack-two").values(served='{"id":"old"}')
+        )
+        db.session.commit()
+    found = runner.invoke(args=["mirror", "verify"])
+    assert found.exit_code != 0
+    assert "Inconsistent served nodes (1):" in found.output, found.output
+    repaired = runner.invoke(args=["mirror", "verify", "--repair"])
+    assert "pack-two: made its served JSON again" in repaired.output, repaired.output
+    assert client.get("/nodes/pack-two").data == before
+    assert runner.invoke(args=["mirror", "verify"]).exit_code == 0
