@@ -46,12 +46,16 @@ CASE_REDIRECT = {
 }
 
 
-def mirrored_node(node_id: str) -> Row:
-    """The node with this id in any case (catalog.get_node's columns), or a 404."""
-    node = catalog.get_node(db.session, node_id)
+def found_node(node: Row | None, node_id: str) -> Row:
+    """A node found by its id in any case, or a 404 naming the id."""
     if node is None:
         raise NotFound(f"Node {node_id!r} is not in this mirror.")
     return node
+
+
+def mirrored_node(node_id: str) -> Row:
+    """The node with this id in any case (catalog.get_node's columns), or a 404."""
+    return found_node(catalog.get_node(db.session, node_id), node_id)
 
 
 def refuse_banned(node: Row) -> None:
@@ -75,8 +79,13 @@ def mirrored_version(node: Row, version: str):
     """One version of `node` (its status and serialized form), or a 404."""
     found = catalog.get_version(db.session, node, version)
     if found is None:
-        raise NotFound(f"Node {node.id!r} has no version {version!r} in this mirror.")
+        raise missing_version(node, version)
     return found
+
+
+def missing_version(node: Row, version: str) -> NotFound:
+    """The 404 for a version of `node` the mirror does not hold."""
+    return NotFound(f"Node {node.id!r} has no version {version!r} in this mirror.")
 
 
 def node_page(page: catalog.Page):
@@ -177,11 +186,15 @@ def get_node(args: dict, nodeId: str):
 )
 def install_node(args: dict, nodeId: str):
     """Returns a node version to be installed."""
-    node = servable_node(nodeId)
-    wanted = args.get("version") or node.latest_version
+    asked = args.get("version") or None
+    # The node and the version to install in one statement.
+    node = found_node(catalog.get_install(db.session, nodeId, asked), nodeId)
+    refuse_banned(node)
+    wanted = asked or node.latest_version
     if wanted is None:
         raise NotFound(f"Node {node.id!r} has no active version to install.")
-    found = mirrored_version(node, wanted)
-    if found.status == NodeVersionStatus.BANNED:
+    if node.serialized is None:
+        raise missing_version(node, wanted)
+    if node.version_status == NodeVersionStatus.BANNED:
         raise Forbidden(f"Version {wanted!r} of node {node.id!r} is banned from the registry.")
-    return json_response(orjson.Fragment(found.serialized))
+    return json_response(orjson.Fragment(node.serialized))
