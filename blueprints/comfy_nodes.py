@@ -6,7 +6,6 @@ providing the same class is services/catalog/comfy_nodes.py's. A version the mir
 has no classes for answers an empty list, as upstream does for one it has not indexed.
 """
 
-import orjson
 from flask import Blueprint
 from werkzeug.exceptions import NotFound
 
@@ -23,6 +22,7 @@ from schemas.comfy_node import (
 )
 from schemas.node import NodeSchema
 from services.catalog import comfy_nodes as index
+from services.catalog.served_nodes import served_answer
 
 bp = Blueprint("comfy_nodes", __name__)
 
@@ -52,7 +52,7 @@ def get_node_by_comfy_node_name(comfyNodeName: str):
     node = index.providing_node(db.session, comfyNodeName)
     if node is None:
         raise NotFound(f"No node in this mirror provides the ComfyUI node {comfyNodeName!r}.")
-    return json_response(orjson.Fragment(node.served))
+    return json_response(served_answer(node))
 
 
 @bp.get("/nodes/<nodeId>/versions/<version>/comfy-nodes")

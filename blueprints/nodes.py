@@ -31,7 +31,7 @@ from schemas.pages import (
     SearchNodesResponseSchema,
 )
 from services.catalog import queries as catalog
-from services.catalog.served_nodes import fresh_node
+from services.catalog.served_nodes import fresh_node, served_answer
 
 bp = Blueprint("nodes", __name__)
 
@@ -168,7 +168,7 @@ def get_node(args: dict, nodeId: str):
     if args["include_translations"]:
         # Translations are not stored (few ask for them): made afresh by the schemas.
         return json_response(fresh_node(db.session, node.normalized_id, include_translations=True))
-    return json_response(orjson.Fragment(node.served))
+    return json_response(served_answer(node))
 
 
 @bp.get("/nodes/<nodeId>/install")

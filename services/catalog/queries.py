@@ -33,7 +33,12 @@ from models import (
 from models.casefold import ascii_lower, fold_ascii
 from schemas.node import PublisherSchema
 from services.catalog.semver import precedence_key
-from services.catalog.served_nodes import ONE_NODE, served_documents
+from services.catalog.served_nodes import (
+    ANSWER_COLUMNS,
+    ONE_NODE,
+    WITH_LATEST,
+    served_documents,
+)
 
 _publisher_schema = PublisherSchema()
 
@@ -146,7 +151,11 @@ def find_nodes(session: Session, filters: NodeFilters, number: int, size: int) -
         return page
     indexed = _searches(filters) and session.get_bind().dialect.name == "postgresql"
     query = (
-        (_found_first(conditions) if indexed else sa.select(Node.served).where(*conditions))
+        (
+            _found_first(conditions)
+            if indexed
+            else sa.select(*ANSWER_COLUMNS).select_from(WITH_LATEST).where(*conditions)
+        )
         .order_by(Node.normalized_id)
         .offset(page.offset)
         .limit(size)
@@ -171,7 +180,11 @@ def _found_first(conditions: list) -> sa.Select:
     """
     found = sa.select(Node.normalized_id).where(*conditions).cte("found")
     found = found.prefix_with("MATERIALIZED")
-    return sa.select(Node.served).join(found, Node.normalized_id == found.c.normalized_id)
+    return (
+        sa.select(*ANSWER_COLUMNS)
+        .select_from(WITH_LATEST)
+        .join(found, Node.normalized_id == found.c.normalized_id)
+    )
 
 
 def get_node(session: Session, node_id: str) -> sa.Row | None:
@@ -180,11 +193,15 @@ def get_node(session: Session, node_id: str) -> sa.Row | None:
 
 
 _nodes, _versions = Node.__table__, NodeVersion.__table__
-# A node (ONE_NODE's columns) and the version of it an install asks for, its latest when none
-# is named: that version's `version_status` and `serialized`, both None when it is not mirrored.
+# A node (its ids, status, latest version) and the version of it an install asks for (its
+# latest when none is named): that version's `version_status` and `serialized`, both None when
+# the mirror does not hold it.
 _INSTALL = (
     sa.select(
-        *ONE_NODE.selected_columns,
+        _nodes.c.normalized_id,
+        _nodes.c.id,
+        _nodes.c.status,
+        _nodes.c.latest_version,
         _versions.c.status.label("version_status"),
         _versions.c.serialized,
     )

@@ -1,9 +1,11 @@
 """Nodes as the API sends them: made by the schemas when a node changes, stored, spliced on read.
 
 `node_documents` is the one definition of a served node (NodeSchema, with its publisher and the
-stored JSON of its latest version); imports store its output in Node.served
-(services/imports/derived.py), and the read endpoints fetch that text with one Core statement
-and splice it as an orjson.Fragment, as bulk does with versions. Only GetNode with
+stored JSON of its latest version). Imports store its output but the latest version in
+Node.served (services/imports/derived.py); the read endpoints fetch that text and the latest
+version's stored JSON with one Core statement and splice them (`served_answer`), as bulk splices
+versions. The latest version is joined on read rather than copied, so its one stored form
+(NodeVersion.serialized) is the one every endpoint sends. Only GetNode with
 include_translations=true, which the stored form leaves out, serializes afresh.
 """
 
@@ -13,7 +15,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import Node, Publisher, pair_key
+from models import Node, NodeVersion, Publisher, pair_key
 from schemas.node import NodeSchema, PublisherSchema
 from services.catalog.lookup import find_serialized_versions
 
@@ -32,16 +34,41 @@ NODE_COLUMNS = (
     _nodes.c.normalized_id,
     _nodes.c.publisher_id,
 )
-# What a read of one node needs beside its stored form: its ids, status and latest version.
-ONE_NODE = sa.select(
-    _nodes.c.normalized_id, _nodes.c.id, _nodes.c.status, _nodes.c.latest_version, _nodes.c.served
-).where(_nodes.c.normalized_id == sa.bindparam("key"))
+_versions = NodeVersion.__table__
+# Nodes joined to their latest version, through the (node, version) unique index.
+WITH_LATEST = _nodes.outerjoin(
+    _versions,
+    sa.and_(
+        _versions.c.node_normalized_id == _nodes.c.normalized_id,
+        _versions.c.version == _nodes.c.latest_version,
+    ),
+)
+# What reads select to answer with a node: its stored form and its latest version's.
+ANSWER_COLUMNS = (_nodes.c.served, _versions.c.serialized.label("latest"))
+# One node: its ids, status and latest version, and what answers with it.
+ONE_NODE = (
+    sa.select(
+        _nodes.c.normalized_id,
+        _nodes.c.id,
+        _nodes.c.status,
+        _nodes.c.latest_version,
+        *ANSWER_COLUMNS,
+    )
+    .select_from(WITH_LATEST)
+    .where(_nodes.c.normalized_id == sa.bindparam("key"))
+)
 
 
 def node_documents(
-    session: Session, nodes: Sequence[Mapping], include_translations: bool = False
+    session: Session,
+    nodes: Sequence[Mapping],
+    include_translations: bool = False,
+    with_latest: bool = True,
 ) -> list[dict]:
-    """Nodes (rows holding NODE_COLUMNS) freshly serialized by the schemas: two queries in all."""
+    """Nodes (rows holding NODE_COLUMNS) freshly serialized by the schemas: two queries in all.
+
+    Without `with_latest`, as stored: the latest version is spliced in on read (served_answer).
+    """
     publisher_ids = {node["publisher_id"] for node in nodes if node["publisher_id"]}
     publishers = {}
     if publisher_ids:
@@ -52,7 +79,7 @@ def node_documents(
     latest_keys = [
         pair_key(node["normalized_id"], node["latest_version"])
         for node in nodes
-        if node["latest_version"]
+        if node["latest_version"] and with_latest
     ]
     latest = find_serialized_versions(session, latest_keys) if latest_keys else {}
     schema = _node_schema_with_translations if include_translations else _node_schema
@@ -61,7 +88,7 @@ def node_documents(
         document = schema.dump(node)
         if node["publisher_id"] in publishers:
             document["publisher"] = publishers[node["publisher_id"]]
-        if node["latest_version"]:
+        if node["latest_version"] and with_latest:
             serialized = latest.get(pair_key(node["normalized_id"], node["latest_version"]))
             if serialized is not None:
                 document["latest_version"] = orjson.Fragment(serialized)
@@ -86,7 +113,16 @@ def fresh_node(session: Session, key: str, include_translations: bool = False) -
     return document
 
 
+def served_answer(row) -> orjson.Fragment:
+    """A node as the API sends it, from a row of ANSWER_COLUMNS: stored form, then latest version.
+
+    Splices what orjson.dumps would write for the document with "latest_version" added last.
+    """
+    if row.latest is None:
+        return orjson.Fragment(row.served)
+    return orjson.Fragment(f'{row.served[:-1]},"latest_version":{row.latest}}}')
+
+
 def served_documents(session: Session, query: sa.Select) -> list[orjson.Fragment]:
-    """The stored forms of the nodes a query of Node.served selects, in its order."""
-    fragment = orjson.Fragment
-    return [fragment(served) for served in session.scalars(query)]
+    """The nodes a query of ANSWER_COLUMNS selects, as the API sends them, in its order."""
+    return [served_answer(row) for row in session.execute(query)]

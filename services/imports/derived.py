@@ -69,7 +69,7 @@ def serve_nodes(session: Session, keys: list[str]) -> None:
     )
     for chunk in chunks(keys):
         rows = node_rows(session, chunk)
-        documents = node_documents(session, rows)
+        documents = node_documents(session, rows, with_latest=False)
         updates = [
             {"key": row["normalized_id"], "document": orjson.dumps(document).decode()}
             for row, document in zip(rows, documents, strict=True)
