@@ -31,7 +31,7 @@ from schemas.pages import (
     SearchNodesResponseSchema,
 )
 from services.catalog import queries as catalog
-from services.catalog.served_nodes import fresh_node, served_answer
+from services.catalog.served_nodes import fresh_node, get_install, served_answer
 
 bp = Blueprint("nodes", __name__)
 
@@ -188,7 +188,7 @@ def install_node(args: dict, nodeId: str):
     """Returns a node version to be installed."""
     asked = args.get("version") or None
     # The node and the version to install in one statement.
-    node = found_node(catalog.get_install(db.session, nodeId, asked), nodeId)
+    node = found_node(get_install(db.session, nodeId, asked), nodeId)
     refuse_banned(node)
     wanted = asked or node.latest_version
     if wanted is None:

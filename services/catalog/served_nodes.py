@@ -59,6 +59,40 @@ ONE_NODE = (
 )
 
 
+# A node (its ids, status, latest version) and the version of it an install asks for (its
+# latest when none is named): that version's `version_status` and `serialized`, both None when
+# the mirror does not hold it.
+_INSTALL = (
+    sa.select(
+        _nodes.c.normalized_id,
+        _nodes.c.id,
+        _nodes.c.status,
+        _nodes.c.latest_version,
+        _versions.c.status.label("version_status"),
+        _versions.c.serialized,
+    )
+    .select_from(
+        _nodes.outerjoin(
+            _versions,
+            sa.and_(
+                _versions.c.node_normalized_id == _nodes.c.normalized_id,
+                _versions.c.version
+                == sa.func.coalesce(
+                    sa.bindparam("version", type_=_versions.c.version.type),
+                    _nodes.c.latest_version,
+                ),
+            ),
+        )
+    )
+    .where(_nodes.c.normalized_id == sa.bindparam("key"))
+)
+
+
+def get_install(session: Session, node_id: str, version: str | None) -> sa.Row | None:
+    """The node whose id is `node_id` in any case, with `version` (or its latest), or None."""
+    return session.execute(_INSTALL, {"key": node_id.lower(), "version": version}).one_or_none()
+
+
 def node_documents(
     session: Session,
     nodes: Sequence[Mapping],
