@@ -22,7 +22,7 @@ from schemas.comfy_node import (
 )
 from schemas.node import NodeSchema
 from services.catalog import comfy_nodes as index
-from services.catalog import queries as catalog
+from services.catalog.served_nodes import served_answer
 
 bp = Blueprint("comfy_nodes", __name__)
 
@@ -52,8 +52,7 @@ def get_node_by_comfy_node_name(comfyNodeName: str):
     node = index.providing_node(db.session, comfyNodeName)
     if node is None:
         raise NotFound(f"No node in this mirror provides the ComfyUI node {comfyNodeName!r}.")
-    [document] = catalog.node_documents(db.session, [node])
-    return json_response(document)
+    return json_response(served_answer(node))
 
 
 @bp.get("/nodes/<nodeId>/versions/<version>/comfy-nodes")

@@ -13,12 +13,13 @@ upstream is silent or where the mirror differs are in services/catalog/queries.p
 
 import orjson
 from flask import Blueprint, request, url_for
+from sqlalchemy import Row
 from werkzeug.exceptions import Forbidden, NotFound
 
 from blueprints.operations import operation
 from blueprints.responses import json_response
 from extensions import db
-from models import Node, NodeStatus, NodeVersionStatus
+from models import NodeStatus, NodeVersionStatus
 from schemas.node import NodeSchema
 from schemas.node_version import NodeVersionSchema
 from schemas.pages import (
@@ -30,6 +31,7 @@ from schemas.pages import (
     SearchNodesResponseSchema,
 )
 from services.catalog import queries as catalog
+from services.catalog.served_nodes import fresh_node, get_install, served_answer
 
 bp = Blueprint("nodes", __name__)
 
@@ -44,15 +46,19 @@ CASE_REDIRECT = {
 }
 
 
-def mirrored_node(node_id: str) -> Node:
-    """The node with this id in any case, or a 404."""
-    node = catalog.get_node(db.session, node_id)
+def found_node(node: Row | None, node_id: str) -> Row:
+    """A node found by its id in any case, or a 404 naming the id."""
     if node is None:
         raise NotFound(f"Node {node_id!r} is not in this mirror.")
     return node
 
 
-def refuse_banned(node: Node) -> None:
+def mirrored_node(node_id: str) -> Row:
+    """The node with this id in any case (catalog.get_node's columns), or a 404."""
+    return found_node(catalog.get_node(db.session, node_id), node_id)
+
+
+def refuse_banned(node: Row) -> None:
     """A 403 if the registry banned the node."""
     if node.status == NodeStatus.BANNED:
         raise Forbidden(f"Node {node.id!r} is banned from the registry.")
@@ -62,19 +68,24 @@ def refuse_banned(node: Node) -> None:
 SERVABLE_NODE_ERRORS = {403: "Node banned", 404: "Node not found"}
 
 
-def servable_node(node_id: str) -> Node:
+def servable_node(node_id: str) -> Row:
     """The node with this id in any case, or a 404; a 403 if the registry banned it."""
     node = mirrored_node(node_id)
     refuse_banned(node)
     return node
 
 
-def mirrored_version(node: Node, version: str):
+def mirrored_version(node: Row, version: str):
     """One version of `node` (its status and serialized form), or a 404."""
     found = catalog.get_version(db.session, node, version)
     if found is None:
-        raise NotFound(f"Node {node.id!r} has no version {version!r} in this mirror.")
+        raise missing_version(node, version)
     return found
+
+
+def missing_version(node: Row, version: str) -> NotFound:
+    """The 404 for a version of `node` the mirror does not hold."""
+    return NotFound(f"Node {node.id!r} has no version {version!r} in this mirror.")
 
 
 def node_page(page: catalog.Page):
@@ -154,8 +165,10 @@ def get_node(args: dict, nodeId: str):
         )
         response.headers["Location"] = target
         return response
-    [document] = catalog.node_documents(db.session, [node], args["include_translations"])
-    return json_response(document)
+    if args["include_translations"]:
+        # Translations are not stored (few ask for them): made afresh by the schemas.
+        return json_response(fresh_node(db.session, node.normalized_id, include_translations=True))
+    return json_response(served_answer(node))
 
 
 @bp.get("/nodes/<nodeId>/install")
@@ -173,11 +186,15 @@ def get_node(args: dict, nodeId: str):
 )
 def install_node(args: dict, nodeId: str):
     """Returns a node version to be installed."""
-    node = servable_node(nodeId)
-    wanted = args.get("version") or node.latest_version
+    asked = args.get("version") or None
+    # The node and the version to install in one statement.
+    node = found_node(get_install(db.session, nodeId, asked), nodeId)
+    refuse_banned(node)
+    wanted = asked or node.latest_version
     if wanted is None:
         raise NotFound(f"Node {node.id!r} has no active version to install.")
-    found = mirrored_version(node, wanted)
-    if found.status == NodeVersionStatus.BANNED:
+    if node.serialized is None:
+        raise missing_version(node, wanted)
+    if node.version_status == NodeVersionStatus.BANNED:
         raise Forbidden(f"Version {wanted!r} of node {node.id!r} is banned from the registry.")
-    return json_response(orjson.Fragment(found.serialized))
+    return json_response(orjson.Fragment(node.serialized))

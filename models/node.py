@@ -52,6 +52,11 @@ class Node(db.Model):
     latest_version: Mapped[str | None] = mapped_column(sa.String(255))
     # When this mirror last saw the node or one of its versions change (drives `timestamp` filters).
     changed_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
+    # The node as the API sends it, with its publisher, without translations and without its
+    # latest version, which reads join and splice in (services/catalog/served_nodes.py); made
+    # whenever the node or its publisher changes. NULL only inside the transaction that writes
+    # the node, until it is made.
+    served: Mapped[str | None] = mapped_column(sa.Text)
 
 
 # What `search` and `repository_search` match substrings of: trigram-indexed on PostgreSQL.

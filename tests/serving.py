@@ -71,11 +71,14 @@ def seed(env: dict) -> None:
 
 
 @contextmanager
-def gunicorn(env: dict, port: int | None = None, start_seconds: float = 60):
-    """Serve the mirror with real gunicorn and the project's gunicorn.conf.py; yield its URL."""
+def gunicorn(
+    env: dict, port: int | None = None, start_seconds: float = 60, target: str = "app:create_app()"
+):
+    """Serve the mirror (or another WSGI `target`) with real gunicorn and the project's
+    gunicorn.conf.py; yield its URL."""
     port = port or free_port()
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "app:create_app()", "--bind", f"127.0.0.1:{port}"],
+        [str(BIN / "gunicorn"), target, "--bind", f"127.0.0.1:{port}"],
         cwd=ROOT,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,

@@ -14,7 +14,7 @@ from extensions import db
 from models import NodeStatus
 from schemas.web import PublisherPageQuerySchema, SearchPageQuerySchema
 from services.catalog import queries as catalog
-from services.catalog.pages import NODE_ORDERS, import_history, version_rows
+from services.catalog.pages import NODE_ORDERS, find_pack, import_history, version_rows
 from services.schema import head_revision
 
 PAGE_SIZE = 30
@@ -55,7 +55,7 @@ def search():
 @bp.get(f"{WEB_PREFIX}/packs/<node_id>")
 def pack(node_id: str):
     """A pack's metadata and every version, with downloads and install commands."""
-    node = catalog.get_node(db.session, node_id)
+    node = find_pack(db.session, node_id)
     if node is None:
         raise NotFound(f"Pack {node_id!r} is not in this mirror.")
     if node.id != node_id:

@@ -24,13 +24,13 @@ from models import (
 )
 from models.casefold import fold_ascii
 from schemas.comfy_node import ComfyNodeSchema
-from services.catalog.queries import Page
+from services.catalog.queries import Page, get_node
 
 _comfy_node_schema = ComfyNodeSchema()
 
 
-def providing_node(session: Session, comfy_node_name: str) -> Node | None:
-    """The pack that provides the class, first by the ranking above, or None."""
+def providing_node(session: Session, comfy_node_name: str) -> sa.Row | None:
+    """The pack that provides the class, first by the ranking above (as get_node), or None."""
     provides_latest = sa.func.max(sa.case((NodeVersion.version == Node.latest_version, 1), else_=0))
     query = (
         sa.select(Node.normalized_id)
@@ -50,10 +50,10 @@ def providing_node(session: Session, comfy_node_name: str) -> Node | None:
         .limit(1)
     )
     key = session.execute(query).scalar()
-    return session.get(Node, key) if key is not None else None
+    return get_node(session, key) if key is not None else None
 
 
-def version_id(session: Session, node: Node, version: str) -> str | None:
+def version_id(session: Session, node: sa.Row, version: str) -> str | None:
     """The id of one version of `node`, or None when it is not mirrored."""
     query = sa.select(NodeVersion.id).where(
         NodeVersion.pair_key == pair_key(node.normalized_id, version)

@@ -1,4 +1,4 @@
-"""What the web pages read beyond the API's queries: a pack's versions as rows, and the
+"""What the web pages read beyond the API's queries: a pack and its versions as rows, and the
 history of imports and syncs, each in one query."""
 
 from dataclasses import dataclass
@@ -25,6 +25,12 @@ class HistoryPoint:
     finished_at: datetime
     kind: str
     versions_added: int
+
+
+def find_pack(session: Session, node_id: str) -> Node | None:
+    """The node whose id is `node_id` in any case, with every column a page shows, or None."""
+    query = sa.select(Node).where(Node.normalized_id == node_id.lower())
+    return session.scalars(query).one_or_none()
 
 
 def version_rows(session: Session, node: Node) -> list[sa.Row]:

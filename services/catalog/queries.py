@@ -31,12 +31,15 @@ from models import (
     pair_key,
 )
 from models.casefold import ascii_lower, fold_ascii
-from schemas.node import NodeSchema, PublisherSchema
-from services.catalog.lookup import find_serialized_versions
+from schemas.node import PublisherSchema
 from services.catalog.semver import precedence_key
+from services.catalog.served_nodes import (
+    ANSWER_COLUMNS,
+    ONE_NODE,
+    WITH_LATEST,
+    served_documents,
+)
 
-_node_schema = NodeSchema(exclude=("latest_version", "publisher", "translations"))
-_node_schema_with_translations = NodeSchema(exclude=("latest_version", "publisher"))
 _publisher_schema = PublisherSchema()
 
 
@@ -140,8 +143,11 @@ def _node_conditions(filters: NodeFilters) -> list:
 
 def find_nodes(session: Session, filters: NodeFilters, number: int, size: int) -> Page:
     """One page of the nodes `filters` keeps, by id, as documents ready to send."""
-    page = find_node_rows(session, filters, number, size)
-    page.items = node_documents(session, page.items)
+    page = _counted_page(session, filters, number, size)
+    if page.offset < page.total:
+        answers = sa.select(*ANSWER_COLUMNS).select_from(WITH_LATEST)
+        query = _page_query(session, filters, answers, (Node.normalized_id,), page)
+        page.items = served_documents(session, query)
     return page
 
 
@@ -150,21 +156,34 @@ def find_node_rows(
 ) -> Page:
     """One page of the nodes `filters` keeps, as rows; by id unless `order` names other
     columns (the id last, so that pages never overlap)."""
-    conditions = _node_conditions(filters)
-    total = session.execute(sa.select(sa.func.count()).select_from(Node).where(*conditions))
-    page = Page(items=[], total=total.scalar_one(), number=number, size=size)
-    if page.offset >= page.total:
-        # Past the end: nothing to fetch (and no huge OFFSET for the database to refuse).
-        return page
-    indexed = _searches(filters) and session.get_bind().dialect.name == "postgresql"
-    query = (
-        (_found_first(conditions) if indexed else sa.select(Node).where(*conditions))
-        .order_by(*(order or (Node.normalized_id,)))
-        .offset(page.offset)
-        .limit(size)
-    )
-    page.items = list(session.scalars(query))
+    page = _counted_page(session, filters, number, size)
+    if page.offset < page.total:
+        order = order or (Node.normalized_id,)
+        page.items = list(
+            session.scalars(_page_query(session, filters, sa.select(Node), order, page))
+        )
     return page
+
+
+def _counted_page(session: Session, filters: NodeFilters, number: int, size: int) -> Page:
+    """A page of the nodes `filters` keeps, with their total and no items yet.
+
+    Past the end nothing is fetched (and no huge OFFSET goes to the database to refuse).
+    """
+    counted = sa.select(sa.func.count()).select_from(Node).where(*_node_conditions(filters))
+    return Page(items=[], total=session.execute(counted).scalar_one(), number=number, size=size)
+
+
+def _page_query(
+    session: Session, filters: NodeFilters, columns: sa.Select, order: tuple, page: Page
+) -> sa.Select:
+    """`columns` of the nodes on `page`; on PostgreSQL a search's matches are found first."""
+    conditions = _node_conditions(filters)
+    if _searches(filters) and session.get_bind().dialect.name == "postgresql":
+        query = _found_first(columns, conditions)
+    else:
+        query = columns.where(*conditions)
+    return query.order_by(*order).offset(page.offset).limit(page.size)
 
 
 def _searches(filters: NodeFilters) -> bool:
@@ -172,7 +191,7 @@ def _searches(filters: NodeFilters) -> bool:
     return bool(filters.search or filters.repository_search)
 
 
-def _found_first(conditions: list) -> sa.Select:
+def _found_first(columns: sa.Select, conditions: list) -> sa.Select:
     """The nodes `conditions` keep, every one found before any is ordered.
 
     A search keeps few nodes, scattered through the id order. Asked for the first page, the
@@ -183,42 +202,15 @@ def _found_first(conditions: list) -> sa.Select:
     """
     found = sa.select(Node.normalized_id).where(*conditions).cte("found")
     found = found.prefix_with("MATERIALIZED")
-    return sa.select(Node).join(found, Node.normalized_id == found.c.normalized_id)
+    return columns.join(found, Node.normalized_id == found.c.normalized_id)
 
 
-def get_node(session: Session, node_id: str) -> Node | None:
-    """The node whose id is `node_id` in any case, or None."""
-    return session.get(Node, node_id.lower())
+def get_node(session: Session, node_id: str) -> sa.Row | None:
+    """The node whose id is `node_id` in any case (ONE_NODE's columns of it), or None."""
+    return session.execute(ONE_NODE, {"key": node_id.lower()}).one_or_none()
 
 
-def node_documents(
-    session: Session, nodes: list[Node], include_translations: bool = False
-) -> list[dict]:
-    """Nodes as the API sends them, with publisher and latest version: two queries in all."""
-    publisher_ids = {node.publisher_id for node in nodes if node.publisher_id}
-    publishers = {}
-    if publisher_ids:
-        found = session.scalars(sa.select(Publisher).where(Publisher.id.in_(sorted(publisher_ids))))
-        publishers = {publisher.id: _publisher_schema.dump(publisher) for publisher in found}
-    latest_keys = [
-        pair_key(node.normalized_id, node.latest_version) for node in nodes if node.latest_version
-    ]
-    latest = find_serialized_versions(session, latest_keys) if latest_keys else {}
-    schema = _node_schema_with_translations if include_translations else _node_schema
-    documents = []
-    for node in nodes:
-        document = schema.dump(node)
-        if node.publisher_id in publishers:
-            document["publisher"] = publishers[node.publisher_id]
-        if node.latest_version:
-            serialized = latest.get(pair_key(node.normalized_id, node.latest_version))
-            if serialized is not None:
-                document["latest_version"] = orjson.Fragment(serialized)
-        documents.append(document)
-    return documents
-
-
-def get_version(session: Session, node: Node, version: str) -> sa.Row | None:
+def get_version(session: Session, node: sa.Row, version: str) -> sa.Row | None:
     """One version of `node`: its `status` and `serialized` form, or None when not mirrored."""
     query = sa.select(NodeVersion.status, NodeVersion.serialized).where(
         NodeVersion.pair_key == pair_key(node.normalized_id, version)
@@ -239,7 +231,7 @@ def _version_conditions(
 
 def node_versions(
     session: Session,
-    node: Node,
+    node: sa.Row,
     statuses: list[NodeVersionStatus] | None = None,
     status_reason: str | None = None,
 ) -> list[str]:
@@ -257,7 +249,7 @@ def find_versions(
     session: Session,
     number: int,
     size: int,
-    node: Node | None = None,
+    node: sa.Row | None = None,
     statuses: list[NodeVersionStatus] | None = None,
     status_reason: str | None = None,
 ) -> Page:

@@ -1,9 +1,10 @@
-"""Derived data an import stores beside the rows: each version's served JSON, each node's latest
-version, and the time a node last changed."""
+"""Derived data an import stores beside the rows: each version's and each node's served JSON,
+each node's latest version, and the time a node last changed."""
 
 from typing import Any
 
 import orjson
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from models import Node, NodeVersionStatus
@@ -11,6 +12,7 @@ from models.columns import utcnow
 from schemas.node_version import NodeVersionSchema
 from services.archive_urls import marked_archive_url
 from services.catalog.semver import precedence_key
+from services.catalog.served_nodes import node_documents, node_rows
 from services.chunks import chunks
 
 # The statuses a node's "latest" version is chosen among.
@@ -51,3 +53,36 @@ def stamp_changed_nodes(session: Session, keys: list[str]) -> None:
         session.execute(
             table.update().where(table.c.normalized_id.in_(chunk)).values(changed_at=stamp)
         )
+
+
+def serve_nodes(session: Session, keys: list[str]) -> None:
+    """Store the served JSON of the nodes with these normalized ids (see Node.served).
+
+    Every writer calls it for each node whose fields, publisher or latest version it changed,
+    after writing them, in the same transaction.
+    """
+    table = Node.__table__
+    store = (
+        table.update()
+        .where(table.c.normalized_id == sa.bindparam("key"))
+        .values(served=sa.bindparam("document"))
+    )
+    for chunk in chunks(keys):
+        rows = node_rows(session, chunk)
+        documents = node_documents(session, rows, with_latest=False)
+        updates = [
+            {"key": row["normalized_id"], "document": orjson.dumps(document).decode()}
+            for row, document in zip(rows, documents, strict=True)
+        ]
+        if updates:
+            session.execute(store, updates)
+
+
+def nodes_of_publishers(session: Session, publisher_ids: list[str]) -> set[str]:
+    """The normalized ids of the nodes these publishers publish."""
+    table = Node.__table__
+    found: set[str] = set()
+    for chunk in chunks(publisher_ids):
+        query = sa.select(table.c.normalized_id).where(table.c.publisher_id.in_(chunk))
+        found.update(session.scalars(query))
+    return found

@@ -12,7 +12,13 @@ from services.chunks import chunks
 from services.dumps.reader import DumpRejected
 from services.dumps.validation import IncomingMirror, IncomingNode, stable_version_id
 from services.imports.comfy_nodes import forget_extracted_comfy_nodes, write_upstream_comfy_nodes
-from services.imports.derived import latest_version, serialize_version, stamp_changed_nodes
+from services.imports.derived import (
+    latest_version,
+    nodes_of_publishers,
+    serialize_version,
+    serve_nodes,
+    stamp_changed_nodes,
+)
 from services.imports.summary import ImportSummary
 from services.progress import Step
 from services.releases.incoming import write_release_notes
@@ -41,7 +47,7 @@ def apply_incoming(
     """Upsert (or, with replace, make the mirror equal to) the incoming data; no commit."""
     summary = ImportSummary(unknown_keys=incoming.unknown_keys, sources=incoming.sources)
     now = utcnow()
-    _write_publishers(session, incoming, summary)
+    publishers_changed = _write_publishers(session, incoming, summary)
     _check_publisher_references(session, incoming, replace)
     _check_version_ids(session, incoming, replace)
     # Removed first, so an id a removed version held can be given anew.
@@ -82,6 +88,9 @@ def apply_incoming(
     classes_changed = write_upstream_comfy_nodes(session, incoming, summary.comfy_nodes)
     stamp_changed_nodes(session, sorted(set(writes.changed_nodes()) | classes_changed))
     summary.release_notes = write_release_notes(session, incoming.release_notes, replace)
+    # What the API serves for a node holds its publisher and its latest version too.
+    served_changed = set(writes.changed_nodes()) | nodes_of_publishers(session, publishers_changed)
+    serve_nodes(session, sorted(served_changed))
     session.flush()
     return summary
 
@@ -181,8 +190,10 @@ def _one_key_set(records: list[dict]) -> list[dict]:
     return [dict.fromkeys(keys) | record for record in records]
 
 
-def _write_publishers(session: Session, incoming: IncomingMirror, summary: ImportSummary) -> None:
-    """Upsert the full publisher objects the dumps carry."""
+def _write_publishers(
+    session: Session, incoming: IncomingMirror, summary: ImportSummary
+) -> list[str]:
+    """Upsert the full publisher objects the dumps carry; return the ids of those updated."""
     table = Publisher.__table__
     existing = {
         row["id"]: row for row in _rows(session, table, table.c.id, list(incoming.publishers))
@@ -202,6 +213,7 @@ def _write_publishers(session: Session, incoming: IncomingMirror, summary: Impor
         session.execute(sa.insert(Publisher), inserts)
     if updates:
         session.execute(sa.update(Publisher), updates)
+    return [record["id"] for record in updates]
 
 
 def _check_publisher_references(session: Session, incoming: IncomingMirror, replace: bool) -> None:

@@ -13,7 +13,12 @@ from services.archives import ArchiveStore, StagedArchive
 from services.bundles.reader import open_bundle
 from services.chunks import chunks
 from services.dumps.reader import DEFAULT_LIMITS, DumpLimits
-from services.imports.derived import latest_version, serialize_version, stamp_changed_nodes
+from services.imports.derived import (
+    latest_version,
+    serialize_version,
+    serve_nodes,
+    stamp_changed_nodes,
+)
 from services.integrity.verify import (
     ARCHIVE_RECORDS,
     CORRUPT,
@@ -22,6 +27,7 @@ from services.integrity.verify import (
     MISSING,
     ORPHAN,
     SERIALIZED,
+    SERVED,
     STAGING,
     VerifyReport,
     check_archive_directory,
@@ -183,5 +189,10 @@ def _recompute_derived_data(session: Session, report: RepairReport) -> None:
         )
         touched.add(problem.target)
         report.repaired.append(f"{problem.subject}: recomputed latest_version, {expected!r}")
+    stale = {problem.target for problem in report.before.problems if problem.kind == SERVED}
+    for problem in report.before.problems:
+        if problem.kind == SERVED:
+            report.repaired.append(f"{problem.subject}: made its served JSON again")
     # What the API serves for these nodes changed: `timestamp` filters must see it.
-    stamp_changed_nodes(session, sorted(touched))
+    stamp_changed_nodes(session, sorted(touched | stale))
+    serve_nodes(session, sorted(touched | stale))

@@ -126,11 +126,7 @@ def test_index_is_all_or_nothing(app, client, tmp_path):
     assert_error(client.get("/comfy-nodes/Sharpen/node"), 404)
 
 
-def test_index_help_says_what_it_reads():
-    from app import create_app
-
-    result = (
-        create_app({"TESTING": True}).test_cli_runner().invoke(args=["mirror", "index", "--help"])
-    )
+def test_index_help_says_what_it_reads(runner):
+    result = runner.invoke(args=["mirror", "index", "--help"])
     assert "--rebuild" in result.output
     assert "pending" in result.output
