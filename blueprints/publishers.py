@@ -18,6 +18,7 @@ from schemas.pages import (
     ListNodesForPublisherQuerySchema,
     ListNodesForPublisherV2QuerySchema,
 )
+from services.catalog import publishers
 from services.catalog import queries as catalog
 
 bp = Blueprint("publishers", __name__)
@@ -33,7 +34,7 @@ FIRST_NODES = 10
 )
 def list_publishers():
     """Retrieve all publishers"""
-    return json_response(catalog.list_publishers(db.session))
+    return json_response(publishers.list_publishers(db.session))
 
 
 # The path variable keeps upstream's name so the OpenAPI document matches.
@@ -47,7 +48,7 @@ def list_publishers():
 )
 def get_publisher(publisherId: str):
     """Retrieve a publisher by ID"""
-    publisher = catalog.get_publisher(db.session, publisherId)
+    publisher = publishers.get_publisher(db.session, publisherId)
     if publisher is None:
         raise NotFound(f"Publisher {publisherId!r} is not in this mirror.")
     return json_response(publisher)

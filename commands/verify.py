@@ -17,7 +17,8 @@ from commands.group import (
 from extensions import db
 from services.integrity.comfy_index import IndexFigures
 from services.integrity.repair import repair_mirror
-from services.integrity.verify import VerifyReport, verify_mirror
+from services.integrity.report import VerifyReport
+from services.integrity.verify import verify_mirror
 from services.refusals import Refused
 
 SIZE_UNITS = ("KB", "MB", "GB", "TB")

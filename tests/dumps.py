@@ -164,7 +164,7 @@ AWKWARD_NAMES = ["KSampler Plus (Advanced)", "Add+Mul|Div", "Image/Resize", "Loa
 def comfy_nodes_dump() -> dict:
     """Packs providing ComfyUI node classes, for the index's tests.
 
-    "Shared": pack-a's latest provides it, pack-b's older 1.0.0 does, so pack-a ranks first
+    "Shares": pack-a's latest provides it, pack-b's older 1.0.0 does, so pack-a ranks first
     despite fewer downloads. "Tie": the latest of pack-c and pack-d (equal downloads) provide it,
     so pack-c by id; banned-maker (banned, most downloads) provides it too and is never named.
     "Banned Version Only": only a banned version of pack-b provides it.
@@ -185,7 +185,7 @@ def comfy_nodes_dump() -> dict:
     pack_a = node(
         "pack-a",
         version(
-            "1.0.0", comfy_nodes=[full, *map(comfy_node, AWKWARD_NAMES[1:]), comfy_node("Shared")]
+            "1.0.0", comfy_nodes=[full, *map(comfy_node, AWKWARD_NAMES[1:]), comfy_node("Shares")]
         ),
         version("0.9.0", comfy_nodes=[comfy_node("Old Only")]),
         downloads=10,
@@ -194,7 +194,7 @@ def comfy_nodes_dump() -> dict:
     pack_b = node(
         "pack-b",
         version("2.0.0", comfy_nodes=[comfy_node("Other")]),
-        version("1.0.0", comfy_nodes=[comfy_node("shared")]),
+        version("1.0.0", comfy_nodes=[comfy_node("shares")]),
         version(
             "0.1.0",
             status="NodeVersionStatusBanned",

@@ -13,6 +13,7 @@ from blueprints.web.chart import history_chart
 from extensions import db
 from models import NodeStatus
 from schemas.web import PublisherPageQuerySchema, SearchPageQuerySchema
+from services.catalog import publishers
 from services.catalog import queries as catalog
 from services.catalog.pages import NODE_ORDERS, find_pack, import_history, version_rows
 from services.schema import head_revision
@@ -60,7 +61,9 @@ def pack(node_id: str):
         raise NotFound(f"Pack {node_id!r} is not in this mirror.")
     if node.id != node_id:
         return redirect(url_for("web.pack", node_id=node.id))
-    publisher = catalog.get_publisher(db.session, node.publisher_id) if node.publisher_id else None
+    publisher = (
+        publishers.get_publisher(db.session, node.publisher_id) if node.publisher_id else None
+    )
     versions = version_rows(db.session, node)
     return page("pack.html", node=node, publisher=publisher, versions=versions)
 
@@ -69,7 +72,7 @@ def pack(node_id: str):
 def publisher(publisher_id: str):
     """A publisher and its packs, paged."""
     args = query_arguments(PublisherPageQuerySchema())
-    found_publisher = catalog.get_publisher(db.session, publisher_id)
+    found_publisher = publishers.get_publisher(db.session, publisher_id)
     if found_publisher is None:
         raise NotFound(f"Publisher {publisher_id!r} is not in this mirror.")
     filters = catalog.NodeFilters(publisher_id=publisher_id)

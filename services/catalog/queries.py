@@ -27,11 +27,9 @@ from models import (
     NodeStatus,
     NodeVersion,
     NodeVersionStatus,
-    Publisher,
     pair_key,
 )
 from models.casefold import ascii_lower, fold_ascii
-from schemas.node import PublisherSchema
 from services.catalog.semver import precedence_key
 from services.catalog.served_nodes import (
     ANSWER_COLUMNS,
@@ -39,8 +37,6 @@ from services.catalog.served_nodes import (
     WITH_LATEST,
     served_documents,
 )
-
-_publisher_schema = PublisherSchema()
 
 
 @dataclass
@@ -285,18 +281,6 @@ def without_status_reason(serialized: str) -> dict:
     version = orjson.loads(serialized)
     version.pop("status_reason", None)
     return version
-
-
-def get_publisher(session: Session, publisher_id: str) -> dict | None:
-    """A publisher as the API sends it, or None."""
-    publisher = session.get(Publisher, publisher_id)
-    return _publisher_schema.dump(publisher) if publisher is not None else None
-
-
-def list_publishers(session: Session) -> list[dict]:
-    """Every publisher as the API sends it, by id."""
-    found = session.scalars(sa.select(Publisher).order_by(Publisher.id))
-    return [_publisher_schema.dump(publisher) for publisher in found]
 
 
 def get_archive(session: Session, node_id: str, version: str) -> sa.Row | None:

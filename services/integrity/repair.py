@@ -19,7 +19,7 @@ from services.imports.derived import (
     serve_nodes,
     stamp_changed_nodes,
 )
-from services.integrity.verify import (
+from services.integrity.report import (
     ARCHIVE_RECORDS,
     CORRUPT,
     INTEGRITY,
@@ -30,9 +30,8 @@ from services.integrity.verify import (
     SERVED,
     STAGING,
     VerifyReport,
-    check_archive_directory,
-    verify_mirror,
 )
+from services.integrity.verify import check_archive_directory, verify_mirror
 from services.progress import Progress
 from services.refusals import Refused
 

@@ -6,7 +6,7 @@ from tests.assertions import assert_error, get_json
 from tests.dumps import AWKWARD_NAMES, comfy_nodes_dump, imported
 
 # The classes of pack-a 1.0.0, in the order they are listed.
-PACK_A = sorted([*AWKWARD_NAMES, "Shared"])
+PACK_A = sorted([*AWKWARD_NAMES, "Shares"])
 
 
 @pytest.fixture
@@ -24,8 +24,8 @@ def provider(client, name: str) -> str:
 @pytest.mark.parametrize(
     "name,node_id",
     [
-        ("Shared", "pack-a"),
-        ("SHARED", "pack-a"),
+        ("Shares", "pack-a"),
+        ("SHARES", "pack-a"),
         ("Tie", "pack-c"),
         ("Old Only", "pack-a"),
         ("Other", "pack-b"),
@@ -107,7 +107,7 @@ def test_bad_version_look_ups_say_what_is_wrong(index, url, phrase):
 @pytest.mark.parametrize(
     "query,expected",
     [
-        ("node_id=PACK-B", [("Banned Version Only",), ("shared",), ("Other",)]),
+        ("node_id=PACK-B", [("Banned Version Only",), ("shares",), ("Other",)]),
         ("node_id=pack-b&node_version=2.0.0", [("Other",)]),
         ("comfy_node_name=tie", [("Tie",), ("Tie",), ("Tie",)]),
         ("comfy_node_name=Image/Resize", [("Image/Resize",)]),

@@ -43,12 +43,12 @@ HANG_GUARD_SECONDS = 120
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory) -> dict:
+def common_mirror(tmp_path_factory) -> dict:
     """One mirror's database and archive directory, seeded: the environment every host shares.
 
     Once a module: each test changes only nodes of its own.
     """
-    folder = tmp_path_factory.mktemp("shared")
+    folder = tmp_path_factory.mktemp("common")
     with fresh_database(folder) as database:
         # Both hosts answer for one public address, nginx's, so their answers are alike.
         env = mirror_env(
@@ -59,15 +59,15 @@ def shared(tmp_path_factory) -> dict:
 
 
 @pytest.fixture
-def hosts(shared, tmp_path) -> list[ServedMirror]:
-    """Two gunicorns of two workers each on the shared mirror, each with its access log and
+def hosts(common_mirror, tmp_path) -> list[ServedMirror]:
+    """Two gunicorns of two workers each on one mirror, each with its access log and
     master's pid file (host-N.log, host-N.pid)."""
     with ExitStack() as stack:
         served = []
         for number in (1, 2):
             log = tmp_path / f"host-{number}.log"
             env = {
-                **shared,
+                **common_mirror,
                 "GUNICORN_ACCESS_LOG": str(log),
                 "GUNICORN_CMD_ARGS": f"--pid {tmp_path / f'host-{number}.pid'}",
             }
@@ -158,7 +158,7 @@ def waiting_writers(connection, database: str) -> int:
     ).fetchone()[0]
 
 
-def test_imports_from_two_hosts_at_once_end_as_one_after_the_other(hosts, shared, tmp_path):
+def test_imports_from_two_hosts_at_once_end_as_one_after_the_other(hosts, common_mirror, tmp_path):
     host_1, host_2 = hosts
     paths = {mark: write(tmp_path / f"{mark}.json", contested_dump(mark)) for mark in "abc"}
     expected = {}
@@ -167,10 +167,10 @@ def test_imports_from_two_hosts_at_once_end_as_one_after_the_other(hosts, shared
         expected[mark] = contested_state(hosts, tmp_path)
     assert expected["a"][0] != expected["b"][0] and expected["a"][1] != expected["b"][1]
     assert flask("mirror", "import", str(paths["c"]), env=host_1.env).returncode == 0
-    database = shared["DATABASE_URL"].rpartition("/")[2]
+    database = common_mirror["DATABASE_URL"].rpartition("/")[2]
 
     # Holding the write lock as a third writer would, both imports queue behind it together.
-    with psycopg.connect(shared["DATABASE_URL"], autocommit=True) as holder:
+    with psycopg.connect(common_mirror["DATABASE_URL"], autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", (POSTGRESQL_WRITE_LOCK_KEY,))
         imports = {"a": start_import(paths["a"], host_1), "b": start_import(paths["b"], host_2)}
         guard = time.monotonic() + HANG_GUARD_SECONDS
@@ -219,11 +219,13 @@ def refuses_connections(url: str) -> bool:
     return False
 
 
-def test_stopping_one_host_under_load_loses_no_request(hosts, shared, tmp_path):
+def test_stopping_one_host_under_load_loses_no_request(hosts, common_mirror, tmp_path):
     host_1, host_2 = hosts
     statuses: list = []
     stopped = threading.Event()
-    with nginx(tmp_path / "nginx", [host_1.url, host_2.url], shared["MIRROR_ARCHIVE_DIR"]) as front:
+    with nginx(
+        tmp_path / "nginx", [host_1.url, host_2.url], common_mirror["MIRROR_ARCHIVE_DIR"]
+    ) as front:
         askers = [
             threading.Thread(target=keep_asking, args=(front, stopped, statuses))
             for _ in range(ASKERS)
@@ -246,5 +248,5 @@ def test_stopping_one_host_under_load_loses_no_request(hosts, shared, tmp_path):
 
     assert len(statuses) >= BEFORE_STOP + ASKERS * AFTER_STOP
     assert [status for status, held in statuses if not held] == []
-    # The load was shared: host 1 answered some of it before it stopped.
+    # The load was spread: host 1 answered some of it before it stopped.
     assert f"POST {BULK_PATH}" in host_1.log.wait_for(1)

@@ -2,7 +2,8 @@
 
 from types import SimpleNamespace
 
-from services.integrity.verify import VerifyReport, check_database
+from services.integrity.report import VerifyReport
+from services.integrity.verify import check_database
 
 
 def test_the_integrity_check_is_skipped_and_named_on_other_backends():
