@@ -11,8 +11,12 @@ and no way to the internet. What it calls (comfy_cli/registry/api.py):
 A workspace is only a folder with custom_nodes/ in it.
 """
 
+import html
 import json
+import re
+import shlex
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -171,3 +175,14 @@ def test_deps_registry_reports_the_latest_versions_dependencies_and_installs_not
         "rich": "satisfied",
     }
     assert not any((comfy.workspace / "custom_nodes").iterdir())
+
+
+def test_the_pack_page_install_command_installs_its_version(comfy, dev_mirror):
+    """The comfy-cli command a person copies from the pack page works as written."""
+    page = urllib.request.urlopen(f"{dev_mirror}/web/packs/comfyui-kjnodes", timeout=30).read()
+    shown = re.findall(r'value="(comfy node registry-install [^"]+)"', page.decode())
+    command = shlex.split(html.unescape(next(c for c in shown if c.endswith(" 1.10.0"))))
+    assert command[:3] == ["comfy", "node", "registry-install"]
+    installed = comfy(*command[1:], "--force-download")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert installed_project(comfy.pack("comfyui-kjnodes"))["version"] == "1.10.0"

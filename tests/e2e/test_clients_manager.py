@@ -14,10 +14,13 @@ switch keeps the Manager's own requests download).
 The driver runs once per module; each test checks one behaviour in its report.
 """
 
+import html
 import json
+import re
 import subprocess
 import sys
 import textwrap
+import urllib.request
 
 import pytest
 
@@ -118,7 +121,8 @@ DRIVER = textwrap.dedent(
     step("cnr_data", listing)
     step("reload", lambda: asyncio.run(manager.reload("remote", dont_wait=False)))
     step("install_latest", lambda: install("rgthree-comfy"))
-    step("install_pinned", lambda: install("comfyui-kjnodes", "1.10.0"))
+    # As `cm-cli install ID@VERSION` does: the spec is the one the mirror's pack page shows.
+    step("install_pinned", lambda: install(*manager.resolve_node_spec(sys.argv[2])[:2]))
     step("kjnodes_pinned", (custom_nodes / "comfyui-kjnodes" / "pyproject.toml").read_text)
     step("switch_version", lambda: install("comfyui-kjnodes", "1.11.0"))
     step("install_banned_version", lambda: install("lumen_tiled.upscale", "0.4.0"))
@@ -151,7 +155,7 @@ def report(seeded_server, comfyui, tmp_path_factory):
             scratch / "home", proxy, COMFYUI_PATH=str(comfyui), PYTHONPATH=str(comfyui)
         )
         ran = subprocess.run(
-            [sys.executable, str(driver), seeded_server.url],
+            [sys.executable, str(driver), seeded_server.url, page_spec(seeded_server.url)],
             cwd=comfyui,
             env=env,
             capture_output=True,
@@ -161,6 +165,14 @@ def report(seeded_server, comfyui, tmp_path_factory):
     lines = [line for line in ran.stdout.splitlines() if line.startswith("REPORT ")]
     assert ran.returncode == 0 and lines, ran.stdout + ran.stderr
     return json.loads(lines[-1].removeprefix("REPORT "))
+
+
+def page_spec(url: str) -> str:
+    """The ID@VERSION of the ComfyUI-Manager command the pack page shows for kjnodes 1.10.0."""
+    with urllib.request.urlopen(f"{url}/web/packs/comfyui-kjnodes", timeout=30) as response:
+        page = html.unescape(response.read().decode())
+    shown = re.findall(r'value="cm-cli install ([^"]+)"', page)
+    return next(spec for spec in shown if spec.endswith("@1.10.0"))
 
 
 def succeeded(report: dict, step: str):
