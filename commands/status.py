@@ -46,6 +46,7 @@ def status_command(as_json: bool) -> None:
     click.echo(f"Newest createdAt: {document['newest_created_at'] or 'none'}")
     click.echo(f"Last import: {describe_record(document['last_import'], ImportKind.IMPORT)}")
     click.echo(f"Last sync: {describe_record(document['last_sync'], ImportKind.SYNC)}")
+    click.echo(f"Last verify: {describe_verification(document['last_verify'])}")
 
 
 def describe_record(record: dict | None, usual_kind: ImportKind) -> str:
@@ -57,3 +58,16 @@ def describe_record(record: dict | None, usual_kind: ImportKind) -> str:
     origin = record["origin"] or "no origin recorded"
     sources = ", ".join(record["sources"])
     return f"{record['finished_at']}{kind}{replace} from {origin}; sources: {sources}"
+
+
+def describe_verification(run: dict | None) -> str:
+    """A recorded verification in one line: when, and what it found."""
+    if run is None:
+        return "never recorded (run flask mirror verify)"
+    repaired = " after --repair" if run["repaired"] else ""
+    found = ", ".join(f"{kind} {count}" for kind, count in run["problem_kinds"].items())
+    outcome = f"{run['problems']} problems ({found})" if run["problems"] else "no problems"
+    return (
+        f"{run['finished_at']}{repaired}: {outcome}; {run['nodes']} nodes, "
+        f"{run['versions']} versions, {run['archives']} archives checked"
+    )

@@ -18,6 +18,7 @@ from extensions import db
 from services.integrity.comfy_index import IndexFigures
 from services.integrity.repair import repair_mirror
 from services.integrity.report import VerifyReport
+from services.integrity.runs import record_verification
 from services.integrity.verify import verify_mirror
 from services.refusals import Refused
 
@@ -66,6 +67,7 @@ def verify_command(bundle: str | None, no_wait: bool) -> None:
         report = verify_mirror(db.session, store, bars)
         bars.close()
         echo_report(report)
+        record(report, repaired=False)
         sys.exit(0 if report.ok else 1)
     try:
         meet_other_writers(no_wait)
@@ -83,7 +85,18 @@ def verify_command(bundle: str | None, no_wait: bool) -> None:
                 click.echo(f"  {line}")
     click.echo("After the repair:")
     echo_report(repair.after)
+    record(repair.after, repaired=True)
     sys.exit(0 if repair.after.ok else 1)
+
+
+def record(report: VerifyReport, repaired: bool) -> None:
+    """Record the result for `flask mirror status` and the status page, saying if it cannot."""
+    if not record_verification(db.session, report, repaired):
+        click.echo(
+            "The result was not recorded for status: another import, sync or repair was "
+            "writing to the database (or it is read-only).",
+            err=True,
+        )
 
 
 def echo_report(report: VerifyReport) -> None:

@@ -1,5 +1,5 @@
 """What the mirror stores: publishers, nodes, versions, their node classes, release notes,
-import records."""
+import records, verify runs."""
 
 from models.base import Base, db
 from models.comfy_node import ComfyNode, ComfyNodeIndex, ComfyNodePolicy, IndexOrigin
@@ -15,6 +15,7 @@ from models.release_note import (
     ReleaseProject,
 )
 from models.statuses import NodeStatus, NodeVersionStatus, PublisherStatus
+from models.verify_run import VerifyRun
 
 __all__ = [
     "FALLBACK_LOCALE",
@@ -36,6 +37,7 @@ __all__ = [
     "ReleaseLocale",
     "ReleaseNote",
     "ReleaseProject",
+    "VerifyRun",
     "db",
     "pair_key",
 ]

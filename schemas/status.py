@@ -87,6 +87,28 @@ class ComfyNodesStatusSchema(WireSchema):
     )
 
 
+class VerifyStatusSchema(WireSchema):
+    """One recorded `flask mirror verify`: when, and what it found."""
+
+    finished_at = UTCDateTime(required=True, metadata={"description": "When it finished"})
+    repaired = fields.Boolean(
+        required=True,
+        metadata={"description": "Whether --repair ran first (the figures are those after it)"},
+    )
+    problems = fields.Integer(required=True, metadata={"description": "Problems found"})
+    problem_kinds = fields.Dict(
+        required=True,
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "Problems per kind (e.g. missing archives), found kinds only"},
+    )
+    nodes = fields.Integer(required=True, metadata={"description": "Nodes checked"})
+    versions = fields.Integer(required=True, metadata={"description": "Versions checked"})
+    archives = fields.Integer(
+        required=True, metadata={"description": "Archives checked (each one hashed)"}
+    )
+
+
 class StatusSchema(WireSchema):
     """What the mirror holds, how fresh it is, and which software serves it."""
 
@@ -125,4 +147,10 @@ class StatusSchema(WireSchema):
         required=True,
         allow_none=True,
         metadata={"description": "The sync from an upstream registry that finished last"},
+    )
+    last_verify = fields.Nested(
+        VerifyStatusSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The verification (flask mirror verify) that finished last"},
     )

@@ -19,6 +19,7 @@ from models import (
     Node,
     NodeVersion,
     NodeVersionStatus,
+    VerifyRun,
 )
 from models.statuses import ARCHIVED_STATUSES
 from services.releases.reading import count_release_notes
@@ -27,7 +28,7 @@ from version import __version__
 
 def mirror_status(session: Session) -> dict[str, Any]:
     """Counts of nodes, versions, archives, node classes and release notes, the newest data,
-    the last import and sync."""
+    the last import, sync and verification."""
     by_status = dict.fromkeys(NodeVersionStatus, 0)
     counts = sa.select(NodeVersion.status, sa.func.count()).group_by(NodeVersion.status)
     by_status.update(session.execute(counts).all())
@@ -42,6 +43,7 @@ def mirror_status(session: Session) -> dict[str, Any]:
         "newest_created_at": session.scalar(sa.select(sa.func.max(NodeVersion.created_at))),
         "last_import": last_record(session, ImportRecord.kind == ImportKind.IMPORT),
         "last_sync": last_record(session, ImportRecord.kind.in_(SYNC_KINDS)),
+        "last_verify": last_verification(session),
     }
 
 
@@ -104,6 +106,11 @@ def last_record(session: Session, condition: sa.ColumnElement[bool]) -> ImportRe
         .order_by(ImportRecord.finished_at.desc(), ImportRecord.id.desc())
         .limit(1)
     ).first()
+
+
+def last_verification(session: Session) -> VerifyRun | None:
+    """The verification that finished last, if any was recorded."""
+    return session.scalars(sa.select(VerifyRun).order_by(VerifyRun.id.desc()).limit(1)).first()
 
 
 def data_generation(session: Session) -> tuple[int | None, datetime | None]:

@@ -103,6 +103,7 @@ def test_status_of_an_empty_mirror(client):
         "newest_created_at": None,
         "last_import": None,
         "last_sync": None,
+        "last_verify": None,
     }
 
 
@@ -285,6 +286,7 @@ def test_cli_status_shows_the_same_facts_as_text(app, seeded):
         f"Newest createdAt: {expected['newest_created_at']}",
         f"Last import: {finished} from {expected['origin']}; sources: {SEED_DATA}",
         "Last sync: never",
+        "Last verify: never recorded (run flask mirror verify)",
     ]
 
 

@@ -417,4 +417,8 @@ def test_repair_of_a_healthy_mirror_changes_nothing(app, imported, bundle):
 
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Nothing to repair.\n")
-    assert mirror_state(app) == before
+    after = mirror_state(app)
+    # Only the verification that followed is recorded (for status).
+    assert len(after["tables"].pop("verify_runs")) == 1
+    before["tables"].pop("verify_runs")
+    assert after == before
