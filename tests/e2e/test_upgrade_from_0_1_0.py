@@ -156,11 +156,11 @@ def test_a_0_1_0_mirror_is_upgraded_in_place_with_the_same_data_and_answers(
     with gunicorn(old_mirror) as url:
         new_answers = answers_over_http(url)
     # What /status reports beyond 0.1.0's: a 0.1.0 mirror's versions have no node classes yet,
-    # it holds no release notes, lacks no archive a sync failed to fetch, was never verified
-    # with a recorded result, and those with an archive wait for `flask mirror index`.
+    # it holds no release notes, lacks no archive a sync failed to fetch, its verification just
+    # above found nothing, and those with an archive wait for `flask mirror index`.
     status = new_answers[READS.index(("GET", "/status", None))][1]
     assert status.pop("release_notes") == 0
-    assert status.pop("last_verify") is None
+    assert status.pop("last_verify")["problems"] == 0
     assert status["archives"].pop("missing") == 0
     archived = status["archives"]["versions"]
     assert status.pop("comfy_nodes") == {
