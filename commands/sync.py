@@ -125,7 +125,13 @@ def sync_command(no_wait: bool, **options) -> None:
     the same upstream began (--since TIMESTAMP to choose, --full for everything). --node and
     --nodes-file limit a sync to some nodes (fetched in full unless --since is given). Every
     other sync also fetches all the release notes (GET /releases, each project in each
-    locale); an upstream without them is passed over with a warning.
+    locale) and every publisher (GET /publishers, to catch a publisher changed without its
+    nodes); an upstream without them is passed over with a warning.
+
+    A --full sync lists the mirrored nodes the upstream no longer has, and the publishers left
+    without nodes that it no longer lists; --prune removes them in the same import (a usage
+    error without --full, or with --node, --nodes-file or --out). --with-translations fetches
+    each node's translations (one request per node); without it the mirrored ones are kept.
 
     An interrupted sync resumes when run again with the same options: archives it finished are
     re-hashed, not downloaded again.
