@@ -13,7 +13,13 @@ from extensions import db
 from models import ImportRecord
 from services.sync.publishers import ABSENT
 from tests.assertions import get_json
-from tests.bundles import archive_bytes, content_addressed, stored_files, write_bundle
+from tests.bundles import (
+    archive_bytes,
+    content_addressed,
+    mirror_state,
+    stored_files,
+    write_bundle,
+)
 from tests.dumps import comfy_node, dump, node, version, write
 from tests.e2e.test_sync import FAST, sync
 from tests.serving import flask, serve_mirror
@@ -135,6 +141,30 @@ def test_prune_needs_a_full_sync_into_this_mirror(app, tmp_path):
         assert result.exit_code == 2, result.output
         assert message in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_prune_whose_import_is_refused_removes_nothing(app, misbehaving_upstream, tmp_path):
+    work = ("--work-dir", str(tmp_path / "work"))
+    sync(app, misbehaving_upstream.url, *work)
+    before = mirror_state(app)
+
+    def without_delta(page):
+        page["nodes"] = [item for item in page["nodes"] if item["id"] != "delta"]
+        return {**page, "total": len(page["nodes"])}
+
+    def break_one_date(versions):
+        return [
+            {**v, "createdAt": "last tuesday"} if v["version"] == "1.1.0" else v for v in versions
+        ]
+
+    misbehaving_upstream.rewrites["node pages"] = without_delta
+    misbehaving_upstream.rewrites["version lists"] = break_one_date
+    result = sync_result(app, misbehaving_upstream.url, "--full", "--prune", *work)
+
+    assert result.exit_code == 1, result.output
+    assert "failed; the mirror is unchanged" in result.output
+    assert mirror_state(app) == before
+    assert get_json(app.test_client(), "/nodes/delta")["id"] == "delta"
 
 
 def test_prune_refuses_an_upstream_that_lists_no_node(make_mirror, tmp_path):
