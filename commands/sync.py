@@ -1,12 +1,10 @@
 """`flask mirror sync`: a thin wrapper around services/sync/run.py."""
 
-import dataclasses
 import os
 import sys
 
 import click
 from flask import current_app
-from marshmallow import ValidationError
 
 from commands.group import (
     ProgressBars,
@@ -17,74 +15,13 @@ from commands.group import (
     no_wait_option,
     refuse,
 )
+from commands.sync_options import CLIENT_OPTIONS, sync_options
 from extensions import db
-from schemas.fields import UTCDateTime
 from schemas.rules import is_node_id
 from services.refusals import Refused
 from services.sync.client import ClientSettings
-from services.sync.hosts import parse_host_map
-from services.sync.request import PUBLIC_REGISTRY, SyncOutcome, SyncRequest, normalize_upstream
+from services.sync.request import SyncOutcome, SyncRequest
 from services.sync.run import run_sync
-
-# How a sync reaches the upstream: option, ClientSettings field, type, help. Defaults are the
-# ClientSettings defaults.
-CLIENT_OPTIONS = (
-    (
-        "--jobs",
-        "jobs",
-        click.IntRange(1, 32),
-        "Requests in flight at once (version lists and downloads).",
-    ),
-    (
-        "--connect-timeout",
-        "connect_timeout",
-        click.FloatRange(min=0.01),
-        "Seconds to wait for a connection to the upstream.",
-    ),
-    (
-        "--read-timeout",
-        "read_timeout",
-        click.FloatRange(min=0.01),
-        "Seconds to wait for the upstream to answer or send more of an answer.",
-    ),
-    (
-        "--retries",
-        "retries",
-        click.IntRange(0, 20),
-        "Retries of a request after a connection error, timeout, 429 or 5xx.",
-    ),
-    (
-        "--backoff",
-        "backoff",
-        click.FloatRange(min=0),
-        "Seconds before a retry, doubling each time (at most 30; Retry-After wins, up to 60).",
-    ),
-)
-
-
-def _upstream(ctx, param, value: str) -> str:
-    try:
-        return normalize_upstream(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-def _since(ctx, param, value: str | None):
-    if value is None:
-        return None
-    try:
-        return UTCDateTime().deserialize(value)
-    except ValidationError:
-        raise click.BadParameter(
-            f"{value!r} is not an RFC 3339 date-time such as 2026-11-30T12:00:00Z."
-        ) from None
-
-
-def _host_map(ctx, param, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    try:
-        return tuple(parse_host_map(value) for value in values)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
 
 
 def read_nodes_file(path: str) -> list[str]:
@@ -104,10 +41,33 @@ def read_nodes_file(path: str) -> list[str]:
     return node_ids
 
 
+def check_prune(options: dict) -> None:
+    """Refuse (usage error, exit 2) a --prune that cannot know what the upstream removed."""
+    if not options["prune"]:
+        return
+    if not options["full"]:
+        raise click.UsageError(
+            "--prune needs --full: an incremental sync sees only the nodes that changed, not "
+            "those removed. Add --full."
+        )
+    if options["node_ids"] or options["nodes_file"]:
+        raise click.UsageError(
+            "--prune needs the upstream's whole node list: it cannot go with --node or "
+            "--nodes-file."
+        )
+    if options["out"]:
+        raise click.UsageError(
+            "--prune removes from this mirror, which --out leaves alone. To remove on an "
+            "offline mirror what the upstream no longer has, import a --full bundle there with "
+            "`flask mirror import --replace`."
+        )
+
+
 def sync_request(options: dict) -> SyncRequest:
     """The sync the command line asks for; refused (exit 1) if its options contradict."""
     if options["since"] is not None and options["full"]:
         refuse("Sync refused:", ["--since and --full contradict each other: choose one."])
+    check_prune(options)
     node_ids = list(options["node_ids"])
     bad = [node_id for node_id in node_ids if not is_node_id(node_id)]
     if bad:
@@ -123,6 +83,8 @@ def sync_request(options: dict) -> SyncRequest:
         archive_hosts=options["archive_host_map"],
         since=options["since"],
         full=options["full"],
+        prune=options["prune"],
+        with_translations=options["with_translations"],
         node_ids=tuple(node_ids),
         settings=settings,
         work_dir=options["work_dir"] or os.path.join(current_app.instance_path, "sync"),
@@ -132,74 +94,6 @@ def sync_request(options: dict) -> SyncRequest:
 
 # The exit status of a sync that completed without some archives.
 PARTIAL_EXIT = 3
-_DEFAULTS = {field.name: field.default for field in dataclasses.fields(ClientSettings)}
-SYNC_OPTIONS = (
-    click.option(
-        "--upstream",
-        required=True,
-        metavar="URL",
-        callback=_upstream,
-        help=f"The registry to copy: the public Comfy Registry is {PUBLIC_REGISTRY}; another "
-        "instance of this mirror works too. Required: nothing is contacted unless named here.",
-    ),
-    click.option(
-        "--out",
-        type=click.Path(file_okay=False),
-        help="Write a bundle folder here (for `flask mirror import` on an offline mirror) instead "
-        "of changing this mirror. Work goes to OUT.partial first; OUT appears only when complete.",
-    ),
-    click.option(
-        "--with-archives",
-        is_flag=True,
-        help="Also download each version's archive (not for Deleted or Banned versions).",
-    ),
-    click.option(
-        "--require-archives",
-        is_flag=True,
-        help="Like --with-archives, but an archive that cannot be fetched fails the whole sync "
-        "(nothing imported, no bundle). Without it such a sync is partial: exit status 3.",
-    ),
-    click.option(
-        "--archive-host-map",
-        multiple=True,
-        metavar="FROM=TO",
-        callback=_host_map,
-        help="Fetch archives whose downloadUrl names host FROM from TO instead, e.g. "
-        "storage.googleapis.com=http://proxy.example:8080 (repeat for more hosts).",
-    ),
-    click.option(
-        "--since",
-        metavar="TIMESTAMP",
-        callback=_since,
-        help="Only nodes changed after this RFC 3339 time. Default: since the last sync from the "
-        "same upstream recorded in this mirror began (none recorded: everything).",
-    ),
-    click.option("--full", is_flag=True, help="Fetch every node, whatever the last sync was."),
-    click.option(
-        "--node", "node_ids", multiple=True, metavar="ID", help="Only this node (repeat)."
-    ),
-    click.option(
-        "--nodes-file",
-        type=click.Path(exists=True, dir_okay=False),
-        help="Only the node ids in this file: one per line, # starts a comment.",
-    ),
-    *(
-        click.option(name, type=kind, default=_DEFAULTS[field], show_default=True, help=text)
-        for name, field, kind, text in CLIENT_OPTIONS
-    ),
-    click.option(
-        "--work-dir",
-        type=click.Path(file_okay=False),
-        help="Where a sync into this mirror keeps unfinished work (default: INSTANCE/sync).",
-    ),
-)
-
-
-def sync_options(command):
-    """Add every option of `flask mirror sync` to `command`, in the order --help lists them."""
-    for option in reversed(SYNC_OPTIONS):
-        command = option(command)
-    return command
 
 
 class _Reporter:
@@ -231,7 +125,13 @@ def sync_command(no_wait: bool, **options) -> None:
     the same upstream began (--since TIMESTAMP to choose, --full for everything). --node and
     --nodes-file limit a sync to some nodes (fetched in full unless --since is given). Every
     other sync also fetches all the release notes (GET /releases, each project in each
-    locale); an upstream without them is passed over with a warning.
+    locale) and every publisher (GET /publishers, to catch a publisher changed without its
+    nodes); an upstream without them is passed over with a warning.
+
+    A --full sync lists the mirrored nodes the upstream no longer has, and the publishers left
+    without nodes that it no longer lists; --prune removes them in the same import (a usage
+    error without --full, or with --node, --nodes-file or --out). --with-translations fetches
+    each node's translations (one request per node); without it the mirrored ones are kept.
 
     An interrupted sync resumes when run again with the same options: archives it finished are
     re-hashed, not downloaded again.

@@ -7,6 +7,7 @@ Staged archives move into the archive store only as the transaction commits.
 
 import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -50,6 +51,11 @@ STORE_REFUSED = (
 )
 
 
+# A change its caller makes in the import's transaction, after the writes (a sync's --prune):
+# it counts itself in the summary and returns the archive files to remove once it commits.
+Removal = Callable[[Session, ImportSummary], list[str]]
+
+
 class ImportRefused(Refused):
     """An import that could not be carried out (the disk failed it); nothing was imported."""
 
@@ -77,6 +83,7 @@ class ImportRequest:
     archive_store: ArchiveStore | None = None
     origin: ImportOrigin = field(default_factory=ImportOrigin)
     limits: DumpLimits = DEFAULT_LIMITS
+    removal: Removal | None = None
 
 
 @dataclass
@@ -95,9 +102,10 @@ def import_dumps(
     archive_store: ArchiveStore | None = None,
     origin: ImportOrigin = ImportOrigin(),
     limits: DumpLimits = DEFAULT_LIMITS,
+    removal: Removal | None = None,
 ) -> ImportSummary:
     """Read, validate and write the dumps and bundles at `paths` as one transaction."""
-    request = ImportRequest(paths, replace, progress, archive_store, origin, limits)
+    request = ImportRequest(paths, replace, progress, archive_store, origin, limits, removal)
     with contextlib.ExitStack() as held:
         try:
             removed = []
@@ -244,6 +252,7 @@ def _write(
         begin_write(session)
         summary = apply_incoming(session, incoming, request.replace, step)
         _index(session, incoming, reading)
+        unreferenced = request.removal(session, summary) if request.removal else []
         if reading is not None:
             summary.indexing = reading.summary
         if request.archive_store is not None:
@@ -262,6 +271,7 @@ def _write(
         session.rollback()
         ArchiveStore.unpublish(published)
         raise
+    ArchiveStore.unpublish(unreferenced)
     return summary
 
 

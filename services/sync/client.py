@@ -39,6 +39,8 @@ REQUEST_KINDS = (
     "comfy-node lists",
     "release notes",
 )
+# Requests only some syncs make (--with-translations): listed only when made.
+ASKED_KINDS = ("node translations",)
 # Longest pause between two tries, whatever the backoff or a Retry-After header asks for.
 MAX_BACKOFF_SECONDS = 30.0
 MAX_RETRY_AFTER_SECONDS = 60.0
@@ -69,7 +71,7 @@ class RequestCounts:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.counts = dict.fromkeys((*REQUEST_KINDS, "retries", "host probes"), 0)
+        self.counts = dict.fromkeys((*REQUEST_KINDS, *ASKED_KINDS, "retries", "host probes"), 0)
 
     def add(self, kind: str, count: int = 1) -> None:
         """Count requests of one kind (thread-safe: downloads run in parallel)."""
@@ -78,7 +80,8 @@ class RequestCounts:
 
     def line(self) -> str:
         """The counts as the summary prints them."""
-        kinds = ", ".join(f"{self.counts[kind]} {kind}" for kind in REQUEST_KINDS)
+        asked = tuple(kind for kind in ASKED_KINDS if self.counts[kind])
+        kinds = ", ".join(f"{self.counts[kind]} {kind}" for kind in (*REQUEST_KINDS, *asked))
         probes = self.counts["host probes"]
         probed = f"; {probes} archive host probe(s)" if probes else ""
         return f"requests: {kinds}; {self.counts['retries']} retries{probed}"

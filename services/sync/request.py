@@ -9,6 +9,7 @@ from services.dumps.reader import DumpLimits
 from services.imports.summary import ImportSummary
 from services.sync.archives import ArchiveTally
 from services.sync.client import ClientSettings, RequestCounts
+from services.sync.removals import Removals
 from services.timestamps import parse_rfc3339, rfc3339
 
 PUBLIC_REGISTRY = "https://api.comfy.org"
@@ -27,6 +28,10 @@ class SyncRequest:
     archive_hosts: tuple[tuple[str, str], ...] = ()
     since: datetime | None = None
     full: bool = False
+    # --prune: remove what a --full sync finds upstream no longer has.
+    prune: bool = False
+    # --with-translations: fetch each walked node's translations (one request per node).
+    with_translations: bool = False
     node_ids: tuple[str, ...] = ()
     settings: ClientSettings = field(default_factory=ClientSettings)
     # Where a sync into this mirror keeps its unfinished work.
@@ -66,6 +71,8 @@ class SyncOutcome:
     warnings: list[str] = field(default_factory=list)
     bundle: str | None = None
     imported: ImportSummary | None = None
+    # What a --full sync into this mirror found upstream no longer has.
+    removals: Removals | None = None
 
     @property
     def partial(self) -> bool:
@@ -90,6 +97,8 @@ class SyncOutcome:
                 )
                 lines.extend(f"  {line}" for line in self.archives.failure_lines())
         lines.append(self.counts.line())
+        if self.removals is not None:
+            lines.extend(self.removals.lines())
         lines.extend(f"warning: {warning}" for warning in self.warnings)
         return lines
 

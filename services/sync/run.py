@@ -18,7 +18,6 @@ starting point of a whole-registry sync.
 
 import hashlib
 import os
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,8 +29,7 @@ from database import end_snapshot
 from models import ImportKind, ImportRecord
 from models.columns import utcnow
 from services.archives import ArchiveStore
-from services.bundles.reader import BundleRejected
-from services.dumps.reader import DumpDocument, DumpRejected
+from services.dumps.reader import DumpDocument
 from services.dumps.validation import validate_dumps
 from services.imports.run import ImportOrigin, import_dumps
 from services.progress import Log, Progress
@@ -45,10 +43,13 @@ from services.sync.missing import (
     record_details,
     walk_missing_nodes,
 )
+from services.sync.publishers import add_publishers, fetch_publishers
 from services.sync.releases import fetch_release_notes
+from services.sync.removals import Removals
 from services.sync.request import Snapshot, SyncOutcome, SyncRequest
-from services.sync.walk import walk_catalog
-from services.sync.work import SyncRefused, SyncWork
+from services.sync.translations import fetch_translations, keep_mirrored_translations
+from services.sync.walk import UpstreamCatalog, walk_catalog
+from services.sync.work import SyncRefused, SyncWork, sync_refusal
 from services.timestamps import rfc3339
 
 
@@ -113,7 +114,7 @@ def run_sync(
         done = True
         return outcome
     except Refused as exc:
-        raise _refusal(sync, exc) from None
+        raise sync_refusal(exc, sync.document) from None
     except UpstreamError as exc:
         raise SyncRefused([str(exc), counts.line()]) from None
     except OSError as exc:
@@ -190,12 +191,23 @@ def _fetch_catalog(sync: _Sync, snapshot: Snapshot, outcome: SyncOutcome) -> Non
     walk_missing_nodes(
         sync.client, sync.executor, catalog, sync.earlier.retry, sync.log, sync.phase
     )
+    translated = set()
+    if request.with_translations:
+        translated = fetch_translations(sync.client, sync.executor, catalog.nodes)
     document = sync.document = catalog.as_dump(request.upstream, snapshot.started_at)
     if not request.node_ids:
-        # Release notes concern the whole registry: a sync of some nodes leaves them alone.
+        # Release notes and the publishers' list concern the whole registry: a sync of some
+        # nodes leaves them alone.
         notes = fetch_release_notes(sync.client, catalog.warnings)
         if notes is not None:
             document["release_notes"] = outcome.release_notes = notes
+        listed = fetch_publishers(sync.client, catalog.warnings)
+        if listed is not None:
+            add_publishers(document, listed)
+    if request.out is None:
+        keep_mirrored_translations(sync.session, document, translated)
+        end_snapshot(sync.session)
+        outcome.removals = _removals(sync, catalog)
     if request.with_archives or request.out is not None:
         # Refuse bad data before downloading for it, and never write a bundle that
         # `flask mirror import` would refuse; a plain sync into this mirror leaves it to
@@ -205,6 +217,19 @@ def _fetch_catalog(sync: _Sync, snapshot: Snapshot, outcome: SyncOutcome) -> Non
     outcome.pages, outcome.nodes = catalog.pages, len(document["nodes"])
     outcome.versions = sum(len(node["versions"]) for node in document["nodes"])
     outcome.publishers = len(document["publishers"])
+
+
+def _removals(sync: _Sync, catalog: UpstreamCatalog) -> Removals | None:
+    """What a --full sync into this mirror finds upstream no longer has (None for others)."""
+    request = sync.request
+    if not request.full or request.node_ids:
+        return None
+    if request.prune and not catalog.listed:
+        raise SyncRefused(
+            ["the upstream lists no nodes at all: --prune would empty this mirror, so it refuses"]
+        )
+    publishers = frozenset(publisher["id"] for publisher in sync.document["publishers"])
+    return Removals(frozenset(catalog.listed), publishers, request.prune, sync.store)
 
 
 def _fetch_archives(sync: _Sync, outcome: SyncOutcome) -> list[dict]:
@@ -258,29 +283,6 @@ def _deliver(
         archive_store=sync.store,
         origin=origin,
         limits=sync.request.limits,
+        removal=outcome.removals.apply if outcome.removals is not None else None,
     )
     work.discard()
-
-
-def _refusal(sync: _Sync, exc: Refused) -> SyncRefused:
-    """A refusal met on the way, as the sync's own."""
-    if isinstance(exc, SyncRefused):
-        return exc
-    if isinstance(exc, DumpRejected | BundleRejected):
-        return SyncRefused(
-            ["the upstream's data was refused:", *_by_node_id(exc.problems, sync.document)]
-        )
-    return SyncRefused(exc.problems)
-
-
-def _by_node_id(problems: list[str], document: dict | None) -> list[str]:
-    """Problems with the places in the sync's own dump ("nodes[12]") named by node id."""
-    if document is None:
-        return problems
-    ids = [node.get("id") for node in document["nodes"]]
-
-    def by_id(match: re.Match) -> str:
-        index = int(match.group(1))
-        return f"node {ids[index]!r}" if index < len(ids) else match.group(0)
-
-    return [re.sub(r"nodes\[(\d+)\]", by_id, problem) for problem in problems]

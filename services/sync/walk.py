@@ -46,6 +46,8 @@ class UpstreamCatalog:
     first_date: datetime | None = None
     # Upstream's node classes of the versions that list some, by (lower-cased id, version).
     comfy_nodes: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
+    # Lower-cased ids of every node the listing gave, even those gone before their versions.
+    listed: set[str] = field(default_factory=set)
 
     def as_dump(self, upstream: str, started_at: datetime) -> dict:
         """The catalogue as a dump: publishers once, nodes naming them, versions inside nodes."""
@@ -91,6 +93,7 @@ def walk_catalog(
         missing = sorted(wanted - set(listed))
         if missing and since is None:
             catalog.warnings.append(f"not in the upstream: {', '.join(missing)}")
+    catalog.listed = set(listed)
     for key, node in listed.items():
         node = dict(node)
         latest = node.pop("latest_version", None)

@@ -14,13 +14,15 @@ These three are removed once the bundle is in place; the bundle reader ignores u
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 
 import orjson
 
 from services.bundles.files import archive_member_path
-from services.bundles.reader import bundle_problems
+from services.bundles.reader import BundleRejected, bundle_problems
 from services.bundles.writer import write_dump_and_manifest
+from services.dumps.reader import DumpRejected
 from services.files import atomic_file, fsync_folder, move_into_place
 from services.refusals import Refused
 
@@ -202,3 +204,27 @@ def _empty_folder(path: str) -> None:
             shutil.rmtree(target)
         else:
             os.unlink(target)
+
+
+def sync_refusal(exc: Refused, document: dict | None) -> SyncRefused:
+    """A refusal met on the way, as the sync's own; `document` is its dump, once made."""
+    if isinstance(exc, SyncRefused):
+        return exc
+    if isinstance(exc, DumpRejected | BundleRejected):
+        return SyncRefused(
+            ["the upstream's data was refused:", *_by_node_id(exc.problems, document)]
+        )
+    return SyncRefused(exc.problems)
+
+
+def _by_node_id(problems: list[str], document: dict | None) -> list[str]:
+    """Problems with the places in the sync's own dump ("nodes[12]") named by node id."""
+    if document is None:
+        return problems
+    ids = [node.get("id") for node in document["nodes"]]
+
+    def by_id(match: re.Match) -> str:
+        index = int(match.group(1))
+        return f"node {ids[index]!r}" if index < len(ids) else match.group(0)
+
+    return [re.sub(r"nodes\[(\d+)\]", by_id, problem) for problem in problems]

@@ -28,8 +28,8 @@ def test_sync_benchmark_checks_a_full_and_an_incremental_sync_of_a_tiny_upstream
     assert incremental["requests"]["version lists"] == 3
     # Each changed node's three versions (one new) have their node classes asked for.
     assert incremental["requests"]["comfy-node lists"] == 9
-    # A page, three version lists, nine node-class lists, and the release notes of every
-    # project in every locale.
-    assert incremental["logged_by_upstream"] == 4 + 9 + RELEASE_NOTE_REQUESTS
+    # A page, three version lists, nine node-class lists, the release notes of every project
+    # in every locale, and the list of every publisher.
+    assert incremental["logged_by_upstream"] == 4 + 9 + RELEASE_NOTE_REQUESTS + 1
     assert incremental["mirror_versions"] == 243
     assert json.loads(out.read_bytes())["incremental"]["nodes_fetched"] == 3

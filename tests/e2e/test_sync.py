@@ -156,8 +156,9 @@ def test_a_sync_without_archives_answers_exactly_like_its_upstream(
 
     assert f"full: this mirror records no earlier sync from {url}" in output
     assert "nodes: 36 in 1 page(s); versions: 225; publishers: 15" in output
-    # A version list per node; the banned node's (refused: 403) from the pages of all versions.
-    assert "1 node pages, 36 version lists, 3 version pages, 0 publishers, 0 downloads" in output
+    # A version list per node; the banned node's (refused: 403) from the pages of all versions;
+    # the list of every publisher once.
+    assert "1 node pages, 36 version lists, 3 version pages, 1 publishers, 0 downloads" in output
     # Without archives B keeps A's download URLs, so even they are equal.
     assert_same_answers(Answers(url).everything(), Answers(app=b).everything(), hosts_differ=False)
     assert stored_files(b) == {}
@@ -326,6 +327,7 @@ def test_an_explicit_since_asks_the_upstream_for_changes_after_it(
     assert log.since_mark() == [
         "GET /nodes?page=1&limit=100&include_banned=true&timestamp=2998-12-31T23%3A00%3A00.000000Z",
         *RELEASE_NOTE_QUERIES,
+        "GET /publishers",
     ]
 
 
@@ -391,6 +393,7 @@ def test_an_incremental_sync_fetches_only_what_changed(make_mirror, tmp_path):
             [f"GET /nodes/{n}/versions" for n in changed["nodes"]]
             + [f"GET /archives/{n}/{v}/node.zip" for n, v in changed["archives"]]
             + ["GET /releases"] * RELEASE_NOTE_REQUESTS
+            + ["GET /publishers"]
         )
         assert "archives: 3 downloaded" in output
         node_ids = sorted([*NODE_IDS, "comfyui-brand-new"], key=str.lower)

@@ -243,7 +243,8 @@ def test_publishers_embedded_without_their_fields_are_fetched_once(
     result = sync_out(app, misbehaving_upstream.url, tmp_path / "bundle")
 
     assert result.exit_code == 0, result.output
-    assert "2 publishers, 0 downloads" in result.output
+    # Two embedded without their fields, then the whole list (GET /publishers) once.
+    assert "3 publishers, 0 downloads" in result.output
     assert sorted(r for r in misbehaving_upstream.requests if r.startswith("/publishers/")) == [
         "/publishers/pub-one",
         "/publishers/pub-two",
