@@ -30,12 +30,16 @@ run: install
 	$(BIN)/flask mirror seed
 	$(BIN)/gunicorn 'app:create_app()'
 
+# Two workers, each test file wholly on one (--dist loadfile): a module's fixtures (a served
+# mirror, comfy-cli's one fixed port) then never run twice at once.
+PARALLEL := -n 2 --dist loadfile
+
 ## Lint and check formatting, run the whole test suite (unit, api and e2e tests) on SQLite,
-## then again on PostgreSQL (see test-postgres).
+## then again on PostgreSQL (see test-postgres), each on two workers.
 test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PARALLEL)
 	$(MAKE) test-postgres
 
 ## The whole test suite on PostgreSQL, each mirror (served by real gunicorn too) on a database
@@ -43,7 +47,7 @@ test: install-test
 ## postgresql://postgres@127.0.0.1:5432/postgres); tests marked sqlite_only are skipped.
 ## Without a server the run is skipped, saying why; with CI=true it fails instead.
 test-postgres: install-test
-	$(BIN)/python -m pytest -q --database=postgresql
+	$(BIN)/python -m pytest -q $(PARALLEL) --database=postgresql
 
 ## The inner loop: unit and api tests, in-process, without the e2e and slow ones, on two
 ## workers (each test makes its own mirror, so they share nothing).
