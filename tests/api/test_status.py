@@ -103,6 +103,8 @@ def test_status_of_an_empty_mirror(client):
         "newest_created_at": None,
         "last_import": None,
         "last_sync": None,
+        "pull_through_imports": 0,
+        "last_pull_through": None,
     }
 
 
@@ -285,6 +287,7 @@ def test_cli_status_shows_the_same_facts_as_text(app, seeded):
         f"Newest createdAt: {expected['newest_created_at']}",
         f"Last import: {finished} from {expected['origin']}; sources: {SEED_DATA}",
         "Last sync: never",
+        "Pull-through imports: 0; last: never",
     ]
 
 
@@ -293,7 +296,7 @@ def test_cli_status_of_an_empty_mirror_says_never(app):
 
     assert "Nodes: 0\n" in output
     assert "Newest createdAt: none\n" in output
-    assert "Last import: never\nLast sync: never\n" in output
+    assert "Last import: never\nLast sync: never\nPull-through imports: 0; last: never\n" in output
 
 
 @pytest.fixture
