@@ -7,8 +7,8 @@ costs the request no more than the timeout: it then answers from what the mirror
 fetch, if it succeeds later, serves the next ask.
 """
 
-import hashlib
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -123,13 +123,19 @@ class PullThrough:
 
     def _sync(self, engine: Engine, keys: tuple[str, ...]) -> None:
         """Import these nodes, their versions, publishers and archives as a one-node sync does."""
-        slug = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:16]
+        os.makedirs(self.settings.work_dir, exist_ok=True)
+        # A fetch of its own folder, removed after: an unfinished one is fetched anew, not resumed.
+        with tempfile.TemporaryDirectory(dir=self.settings.work_dir) as work_dir:
+            self._sync_in(engine, keys, work_dir)
+
+    def _sync_in(self, engine: Engine, keys: tuple[str, ...], work_dir: str) -> None:
+        """Run the one-node sync with its work folder in `work_dir`."""
         request = SyncRequest(
             self.settings.upstream,
             with_archives=True,
             node_ids=keys,
             settings=self.settings.client(),
-            work_dir=os.path.join(self.settings.work_dir, slug),
+            work_dir=work_dir,
             limits=self.settings.limits,
             record_kind=ImportKind.PULL_THROUGH,
         )
