@@ -1,4 +1,4 @@
-"""Pull-through marks: which missing node one worker is fetching, and which upstream lacks."""
+"""Pull-through marks: which missing node one worker is fetching, and which were asked lately."""
 
 from datetime import datetime
 
@@ -9,7 +9,7 @@ from models.base import db
 
 
 class PullThroughMark(db.Model):
-    """One node id asked of the upstream: claimed while fetched, or known missing there."""
+    """One node id asked of the upstream: claimed while fetched, then fresh for a while."""
 
     __tablename__ = "pull_through_marks"
 
@@ -17,5 +17,6 @@ class PullThroughMark(db.Model):
     node_key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     # Set while a worker fetches the node; past it, a claim whose worker died is taken over.
     claimed_until: Mapped[datetime | None] = mapped_column(sa.DateTime)
-    # Set when the upstream answered 404: until then, asks do not reach the upstream again.
-    missing_until: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    # Set when the upstream answered (a 404, or the node fetched): until then, asks for the node
+    # (a version it lacks, say) do not reach the upstream again.
+    fresh_until: Mapped[datetime | None] = mapped_column(sa.DateTime)

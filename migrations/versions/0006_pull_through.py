@@ -1,4 +1,4 @@
-"""Pull-through marks: the nodes being fetched from the upstream, and those it lacks.
+"""Pull-through marks: the nodes being fetched from the upstream, and those asked lately.
 
 Revision ID: 0006
 Revises: 0005
@@ -20,7 +20,7 @@ def upgrade() -> None:
         "pull_through_marks",
         sa.Column("node_key", sa.String(length=255), nullable=False),
         sa.Column("claimed_until", sa.DateTime(), nullable=True),
-        sa.Column("missing_until", sa.DateTime(), nullable=True),
+        sa.Column("fresh_until", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("node_key", name=op.f("pk_pull_through_marks")),
     )
 

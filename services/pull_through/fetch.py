@@ -37,7 +37,8 @@ MIN_CLAIM_SECONDS = 60.0
 
 @dataclass(frozen=True)
 class PullThroughSettings:
-    """Where missing nodes come from, how long a miss is remembered, how long a request waits."""
+    """Where missing nodes come from, how long the upstream's answer about one stands (a miss,
+    or the node fetched), how long a request waits."""
 
     upstream: str
     miss_ttl: float = 300.0
@@ -96,15 +97,16 @@ class PullThrough:
 
     def _fetch_claimed(self, engine: Engine, keys: list[str]) -> None:
         """Fetch the claimed nodes and store them; always end the claims."""
-        missing: set[str] = set()
+        answered: set[str] = set()
         try:
             if keys:
-                missing = self._fetch(engine, keys)
+                answered = self._fetch(engine, keys)
         finally:
-            release(engine, keys, missing, self.settings.miss_ttl)
+            release(engine, keys, answered, self.settings.miss_ttl)
 
     def _fetch(self, engine: Engine, keys: list[str]) -> set[str]:
-        """Ask the upstream for each node, then sync those it has; the keys it lacks."""
+        """Ask the upstream for each node, then sync those it has; the keys it answered for
+        (missing there, or fetched), none if it failed."""
         counts = RequestCounts()
         client = UpstreamClient(self.settings.upstream, self.settings.client(), counts)
         try:
@@ -117,19 +119,19 @@ class PullThrough:
             client.close()
         missing = {key for key, status in zip(keys, answers, strict=True) if status == 404}
         found = tuple(key for key in keys if key not in missing)
-        if found:
-            self._sync(engine, found)
-        return missing
+        if found and not self._sync(engine, found):
+            return missing
+        return set(keys)
 
-    def _sync(self, engine: Engine, keys: tuple[str, ...]) -> None:
+    def _sync(self, engine: Engine, keys: tuple[str, ...]) -> bool:
         """Import these nodes, their versions, publishers and archives as a one-node sync does."""
         os.makedirs(self.settings.work_dir, exist_ok=True)
         # A fetch of its own folder, removed after: an unfinished one is fetched anew, not resumed.
         with tempfile.TemporaryDirectory(dir=self.settings.work_dir) as work_dir:
-            self._sync_in(engine, keys, work_dir)
+            return self._sync_in(engine, keys, work_dir)
 
-    def _sync_in(self, engine: Engine, keys: tuple[str, ...], work_dir: str) -> None:
-        """Run the one-node sync with its work folder in `work_dir`."""
+    def _sync_in(self, engine: Engine, keys: tuple[str, ...], work_dir: str) -> bool:
+        """Run the one-node sync with its work folder in `work_dir`; whether it was imported."""
         request = SyncRequest(
             self.settings.upstream,
             with_archives=True,
@@ -144,6 +146,8 @@ class PullThrough:
                 run_sync(session, self.store, request, _quiet, _no_phases)
             except Refused as exc:
                 self.log(f"pull-through of {', '.join(keys)} refused: {'; '.join(exc.problems)}")
+                return False
+        return True
 
 
 def _ask(client: UpstreamClient, key: str) -> int:

@@ -1,4 +1,4 @@
-"""Claims and misses of pull-through fetches, kept in the database for every worker to see.
+"""Claims and answers of pull-through fetches, kept in the database for every worker to see.
 
 A claim is a row written in a write transaction (BEGIN IMMEDIATE on SQLite, the writers' advisory
 lock on PostgreSQL), so of two workers asking for the same missing node exactly one claims it;
@@ -24,11 +24,12 @@ POLL_SECONDS = 0.05
 
 
 class Mark(StrEnum):
-    """What asking for a node found: claimed for us, fetched by another, or missing upstream."""
+    """What asking for a node found: claimed for us, being fetched by another, or answered lately
+    (missing upstream, or fetched) and not to be asked again yet."""
 
     CLAIMED = "claimed"
     BUSY = "busy"
-    MISSING = "missing"
+    FRESH = "fresh"
 
 
 def _marks(session: Session, keys: Iterable[str]) -> dict[str, PullThroughMark]:
@@ -38,21 +39,21 @@ def _marks(session: Session, keys: Iterable[str]) -> dict[str, PullThroughMark]:
 
 
 def _state(mark: PullThroughMark | None, now) -> Mark | None:
-    """What a mark says now: a remembered miss, a live claim, or nothing (free to claim)."""
+    """What a mark says now: a fresh answer, a live claim, or nothing (free to claim)."""
     if mark is None:
         return None
-    if mark.missing_until is not None and mark.missing_until > now:
-        return Mark.MISSING
+    if mark.fresh_until is not None and mark.fresh_until > now:
+        return Mark.FRESH
     if mark.claimed_until is not None and mark.claimed_until > now:
         return Mark.BUSY
     return None
 
 
 def claim(engine: Engine, keys: list[str], claim_seconds: float) -> dict[str, Mark]:
-    """Claim every key that is free; say for each whether it was claimed, busy or missing."""
+    """Claim every key that is free; say for each whether it was claimed, busy or fresh."""
     with Session(engine) as session:
         now = utcnow()
-        # Read first: a remembered miss or another's claim needs no write lock.
+        # Read first: a fresh answer or another's claim needs no write lock.
         found = {key: _state(mark, now) for key, mark in _marks(session, keys).items()}
         states = {key: found[key] for key in keys if found.get(key) is not None}
         free = [key for key in keys if key not in states]
@@ -71,14 +72,14 @@ def claim(engine: Engine, keys: list[str], claim_seconds: float) -> dict[str, Ma
                 mark = PullThroughMark(node_key=key)
                 session.add(mark)
             mark.claimed_until = now + timedelta(seconds=claim_seconds)
-            mark.missing_until = None
+            mark.fresh_until = None
             states[key] = Mark.CLAIMED
         session.commit()
     return states
 
 
-def release(engine: Engine, keys: list[str], missing: set[str], miss_ttl: float) -> None:
-    """End our claims; remember the upstream's misses among them for `miss_ttl` seconds."""
+def release(engine: Engine, keys: list[str], answered: set[str], ttl: float) -> None:
+    """End our claims; keep the upstream's answers (`answered` keys) fresh for `ttl` seconds."""
     if not keys:
         return
     with Session(engine) as session:
@@ -86,7 +87,7 @@ def release(engine: Engine, keys: list[str], missing: set[str], miss_ttl: float)
         now = utcnow()
         for key, mark in _marks(session, keys).items():
             mark.claimed_until = None
-            mark.missing_until = now + timedelta(seconds=miss_ttl) if key in missing else None
+            mark.fresh_until = now + timedelta(seconds=ttl) if key in answered else None
         session.commit()
 
 

@@ -213,3 +213,24 @@ def test_a_node_held_banned_is_never_fetched_again(make_mirror, upstream, tmp_pa
     pairs = {"node_versions": [{"node_id": "alpha", "version": "1.1.0"}]}
     client.post("/bulk/nodes/versions", json=pairs)
     assert upstream.requests == []
+
+
+def test_a_version_missing_from_a_node_fetched_lately_does_not_ask_again(make_mirror, upstream):
+    client = pulling(make_mirror, upstream.url).test_client()
+
+    assert client.get("/nodes/alpha/versions/1.0.0").status_code == 200
+    assert client.get("/nodes/alpha/versions/9.9.9").status_code == 404
+    assert client.get("/nodes/alpha/install?version=9.9.9").status_code == 404
+    assert client.get("/archives/alpha/9.9.9/node.zip").status_code == 404
+    assert upstream.count("nodes") == 1
+
+
+def test_a_version_a_held_node_lacks_fetches_the_node_again(make_mirror, upstream, tmp_path):
+    mirror = pulling(make_mirror, upstream.url, PULL_THROUGH_MISS_TTL=0)
+    older = dump(node("alpha", upstream_version("alpha", "1.0.0")))
+    import_into(mirror, write_bundle(tmp_path / "older", older, archived=[]))
+    client = mirror.test_client()
+
+    assert client.get("/nodes/alpha/versions/1.1.0").status_code == 200
+    assert client.get("/archives/alpha/1.1.0/node.zip").data == archive_bytes("alpha", "1.1.0")
+    assert len(pull_through_records(mirror)) == 1
