@@ -99,7 +99,7 @@ def register_request_observers(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the API's routes and the web pages."""
+    """Mount the API's routes and the web pages; give the item look-ups their pull-through."""
     from blueprints import (
         archives,
         bulk,
@@ -110,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
         metrics,
         nodes,
         publishers,
+        pull_through,
         releases,
         status,
         versions,
@@ -129,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(status.bp)
     app.register_blueprint(versions.bp)
     app.register_blueprint(web.bp)
+    pull_through.register_pull_through(app)
 
 
 def register_error_handlers(app: Flask) -> None:

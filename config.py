@@ -3,6 +3,7 @@
 import os
 
 from services.dumps.reader import DEFAULT_MAX_DUMP_BYTES, DEFAULT_MAX_DUMP_RATIO
+from services.sync.request import normalize_upstream
 
 
 def _int_env(name: str, default: int) -> int:
@@ -24,6 +25,31 @@ def _switch_env(name: str, default: bool) -> bool:
     if raw not in ("0", "1"):
         raise RuntimeError(f"{name} must be 1 (on) or 0 (off), got {raw!r}")
     return raw == "1"
+
+
+def _seconds_env(name: str, default: float, least: float) -> float:
+    """Read a number of seconds (decimals allowed), failing with a message naming the variable."""
+    raw = os.environ.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not least <= seconds < float("inf"):
+        raise RuntimeError(f"{name} must be {least:g} seconds or more, got {raw!r}")
+    return seconds
+
+
+def _upstream_env(name: str) -> str | None:
+    """Read an upstream registry's base URL (None when unset), naming the variable if bad."""
+    raw = os.environ.get(name, "").strip()
+    if raw == "":
+        return None
+    try:
+        return normalize_upstream(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name}: {exc}") from None
 
 
 # URL schemes that name PostgreSQL as hosting platforms and libpq write them, and the one
@@ -92,6 +118,13 @@ class Config:
         # GET /metrics and the per-request figures behind it: 1 (on) or 0 (off: /metrics answers
         # 404 and requests are not counted). Request ids and the access log stay either way.
         self.METRICS = _switch_env("MIRROR_METRICS", True)
+        # The registry a look-up of a node the mirror lacks is fetched from, stored and served
+        # from (README "Pull-through mode"); None: the mirror never contacts anything.
+        self.PULL_THROUGH = _upstream_env("MIRROR_PULL_THROUGH")
+        # Seconds an upstream 404 is remembered: asks within it do not reach the upstream.
+        self.PULL_THROUGH_MISS_TTL = _seconds_env("MIRROR_PULL_THROUGH_MISS_TTL", 300, 0)
+        # Longest a request waits on the upstream before answering from what the mirror has.
+        self.PULL_THROUGH_TIMEOUT = _seconds_env("MIRROR_PULL_THROUGH_TIMEOUT", 5, 0.1)
         # The dumps `flask mirror seed` loads into an empty mirror.
         self.SEED_DATA_DIR = os.environ.get(
             "MIRROR_SEED_DATA",

@@ -9,7 +9,9 @@ from blueprints.byte_ranges import send_ranged_file
 from blueprints.limits import drop_stalled_download
 from blueprints.observe import note_archive_bytes
 from blueprints.operations import operation
+from blueprints.pull_through import pull_missing
 from extensions import db
+from models import NodeVersionStatus
 from services.catalog.queries import get_archive
 
 bp = Blueprint("archives", __name__)
@@ -39,6 +41,10 @@ ONE_YEAR = 365 * 24 * 3600
 def download_archive(node_id: str, version: str):
     """Download a mirrored node archive"""
     row = get_archive(db.session, node_id, version)
+    # A banned version has no archive to fetch: its absence is no miss.
+    lacking = row is None or (row.archive_sha256 is None and row.status != NodeVersionStatus.BANNED)
+    if lacking and pull_missing(node_id):
+        row = get_archive(db.session, node_id, version)
     if row is None or row.archive_sha256 is None:
         raise NotFound(f"This mirror holds no archive for {node_id} {version}.")
     store = current_app.extensions["archive_store"]

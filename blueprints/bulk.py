@@ -7,6 +7,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from blueprints.observe import note_bulk_pairs
 from blueprints.operations import operation
+from blueprints.pull_through import pull_missing
 from blueprints.responses import json_response
 from extensions import db
 from schemas.bulk import BulkNodeVersionsRequestSchema, BulkNodeVersionsResponseSchema
@@ -58,5 +59,12 @@ def get_bulk_node_versions():
     except ValidationError as exc:
         raise BadRequest(summarize_messages(exc.messages)) from None
     results = look_up_node_versions(db.session, pairs)
+    missed = [
+        pair[0]
+        for pair, result in zip(pairs, results, strict=True)
+        if result["status"] == "not_found"
+    ]
+    if missed and pull_missing(*missed):
+        results = look_up_node_versions(db.session, pairs)
     note_bulk_pairs(results)
     return json_response({"node_versions": results})

@@ -17,6 +17,7 @@ from sqlalchemy import Row
 from werkzeug.exceptions import Forbidden, NotFound
 
 from blueprints.operations import operation
+from blueprints.pull_through import pull_missing
 from blueprints.responses import json_response
 from extensions import db
 from models import NodeStatus, NodeVersionStatus
@@ -64,13 +65,33 @@ def refuse_banned(node: Row) -> None:
         raise Forbidden(f"Node {node.id!r} is banned from the registry.")
 
 
+def pulled_node(node_id: str) -> Row:
+    """The node with this id in any case, fetched through pull-through if missing, or a 404."""
+    node = catalog.get_node(db.session, node_id)
+    if node is None and pull_missing(node_id):
+        node = catalog.get_node(db.session, node_id)
+    return found_node(node, node_id)
+
+
+def pulled_version(node: Row, version: str):
+    """One version of `node`, fetched with its node through pull-through if missing, or a 404."""
+    found = catalog.get_version(db.session, node, version)
+    if found is None and pull_missing(node.id):
+        node = catalog.get_node(db.session, node.id)
+        found = catalog.get_version(db.session, node, version) if node is not None else None
+    if found is None:
+        raise missing_version(node, version)
+    return found
+
+
 # How the operations that answer through servable_node document its refusals.
 SERVABLE_NODE_ERRORS = {403: "Node banned", 404: "Node not found"}
 
 
 def servable_node(node_id: str) -> Row:
-    """The node with this id in any case, or a 404; a 403 if the registry banned it."""
-    node = mirrored_node(node_id)
+    """The node with this id in any case (pulled through if missing), or a 404; a 403 if the
+    registry banned it."""
+    node = pulled_node(node_id)
     refuse_banned(node)
     return node
 
@@ -188,7 +209,10 @@ def install_node(args: dict, nodeId: str):
     """Returns a node version to be installed."""
     asked = args.get("version") or None
     # The node and the version to install in one statement.
-    node = found_node(get_install(db.session, nodeId, asked), nodeId)
+    node = get_install(db.session, nodeId, asked)
+    if (node is None or (asked and node.serialized is None)) and pull_missing(nodeId):
+        node = get_install(db.session, nodeId, asked)
+    node = found_node(node, nodeId)
     refuse_banned(node)
     wanted = asked or node.latest_version
     if wanted is None:

@@ -11,8 +11,8 @@ from flask import Blueprint
 
 from blueprints.nodes import (
     SERVABLE_NODE_ERRORS,
-    mirrored_node,
-    mirrored_version,
+    pulled_node,
+    pulled_version,
     refuse_banned,
     servable_node,
 )
@@ -77,7 +77,7 @@ def list_node_versions(args: dict, nodeId: str):
 )
 def get_node_version(nodeId: str, versionId: str):
     """Retrieve a specific version of a node"""
-    found = mirrored_version(mirrored_node(nodeId), versionId)
+    found = pulled_version(pulled_node(nodeId), versionId)
     return json_response(orjson.Fragment(found.serialized))
 
 

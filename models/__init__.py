@@ -1,5 +1,5 @@
 """What the mirror stores: publishers, nodes, versions, their node classes, release notes,
-import records, verify runs."""
+import records, verify runs, pull-through marks."""
 
 from models.base import Base, db
 from models.comfy_node import ComfyNode, ComfyNodeIndex, ComfyNodePolicy, IndexOrigin
@@ -7,6 +7,7 @@ from models.import_record import SYNC_KINDS, ImportKind, ImportRecord
 from models.node import Node
 from models.node_version import NodeVersion, pair_key
 from models.publisher import Publisher
+from models.pull_through import PullThroughMark
 from models.release_note import (
     FALLBACK_LOCALE,
     ReleaseAttention,
@@ -33,6 +34,7 @@ __all__ = [
     "NodeVersionStatus",
     "Publisher",
     "PublisherStatus",
+    "PullThroughMark",
     "ReleaseAttention",
     "ReleaseLocale",
     "ReleaseNote",

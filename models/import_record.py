@@ -22,6 +22,8 @@ class ImportKind(enum.StrEnum):
     SYNC_NODES = "sync-nodes"
     # `flask mirror index`: node classes read from archives already mirrored, nothing else.
     INDEX = "index"
+    # A request for a node the mirror lacked, fetched from MIRROR_PULL_THROUGH and stored.
+    PULL_THROUGH = "pull-through"
 
 
 SYNC_KINDS = (ImportKind.SYNC, ImportKind.SYNC_NODES)

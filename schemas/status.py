@@ -154,3 +154,13 @@ class StatusSchema(WireSchema):
         allow_none=True,
         metadata={"description": "The verification (flask mirror verify) that finished last"},
     )
+    pull_through_imports = fields.Integer(
+        required=True,
+        metadata={"description": "Imports of nodes fetched on a miss (MIRROR_PULL_THROUGH)"},
+    )
+    last_pull_through = fields.Nested(
+        ImportStatusSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The import of nodes fetched on a miss that finished last"},
+    )

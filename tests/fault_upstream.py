@@ -22,6 +22,7 @@ from tests.bundles import archive_bytes, import_into, mirror_app, upstream_versi
 from tests.dumps import dump, node
 
 _ARCHIVE = re.compile(r"^/archives/([^/]+)/([^/]+)/node\.zip$")
+_NODE = re.compile(r"^/nodes/[^/]+$")
 _VERSION_LIST = re.compile(r"^/nodes/[^/]+/versions$")
 _COMFY_NODE_LIST = re.compile(r"^/nodes/[^/]+/versions/[^/]+/comfy-nodes$")
 
@@ -30,6 +31,8 @@ def request_kind(path: str) -> str:
     """What a request path asks for, in the sync's own words for it."""
     if path == "/nodes":
         return "node pages"
+    if _NODE.match(path):
+        return "nodes"
     if _VERSION_LIST.match(path):
         return "version lists"
     if path == "/versions":
@@ -48,7 +51,7 @@ class Fault:
     """Something to do instead of (or before) answering requests of one kind."""
 
     kind: str
-    action: str  # "status", "hang", "throttle", "cut", "corrupt"
+    action: str  # "status", "hang", "hold", "throttle", "cut", "corrupt"
     times: int | None  # None: every time
     status: int = 500
     seconds: float = 0.0
@@ -81,6 +84,9 @@ class FaultUpstream:
         self.clock_offset = 0.0
         # By kind: a function changing the JSON documents the app answers with.
         self.rewrites: dict = {}
+        # Requests told to hold wait for this, however long; `holding` counts those waiting.
+        self.released = threading.Event()
+        self.holding = 0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True
         self.server.upstream = self
@@ -95,6 +101,7 @@ class FaultUpstream:
         return self
 
     def __exit__(self, *exc_info) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -105,6 +112,10 @@ class FaultUpstream:
     def hang(self, kind: str, seconds: float, times: int | None = 1) -> None:
         """Wait `seconds` before answering requests of `kind`."""
         self._add(Fault(kind, "hang", times, seconds=seconds))
+
+    def hold(self, kind: str, times: int | None = 1, within: str = "") -> None:
+        """Keep requests of `kind` unanswered until `released` is set (as a hung upstream)."""
+        self._add(Fault(kind, "hold", times, within=within))
 
     def throttle(self, kind: str, retry_after: int = 1, times: int | None = 1) -> None:
         """Answer 429 with a Retry-After header."""
@@ -131,6 +142,13 @@ class FaultUpstream:
         with self._lock:
             return [f for f in self.faults if f.kind == kind and f.take(path)]
 
+    def _hold(self) -> None:
+        with self._lock:
+            self.holding += 1
+        self.released.wait(60)
+        with self._lock:
+            self.holding -= 1
+
     def answer(self, handler: BaseHTTPRequestHandler) -> None:
         """Answer one GET, applying the faults that match it."""
         path = urlsplit(handler.path).path
@@ -143,6 +161,8 @@ class FaultUpstream:
         actions = {fault.action: fault for fault in self._faults_for(kind, path)}
         if "hang" in actions:
             time.sleep(actions["hang"].seconds)
+        if "hold" in actions:
+            self._hold()
         if kind == "downloads" and self.download_delay:
             time.sleep(self.download_delay)
         for action in ("status", "throttle"):

@@ -284,8 +284,9 @@ def without_status_reason(serialized: str) -> dict:
 
 
 def get_archive(session: Session, node_id: str, version: str) -> sa.Row | None:
-    """A version's published `node_id` and `archive_sha256`, or None when not mirrored."""
-    query = sa.select(NodeVersion.node_id, NodeVersion.archive_sha256).where(
+    """A version's published `node_id`, `archive_sha256` and `status`, or None when not
+    mirrored."""
+    query = sa.select(NodeVersion.node_id, NodeVersion.archive_sha256, NodeVersion.status).where(
         NodeVersion.pair_key == pair_key(node_id.lower(), version)
     )
     return session.execute(query).one_or_none()

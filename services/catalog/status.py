@@ -28,7 +28,7 @@ from version import __version__
 
 def mirror_status(session: Session) -> dict[str, Any]:
     """Counts of nodes, versions, archives, node classes and release notes, the newest data,
-    the last import, sync and verification."""
+    the last import, sync, pull-through and verification."""
     by_status = dict.fromkeys(NodeVersionStatus, 0)
     counts = sa.select(NodeVersion.status, sa.func.count()).group_by(NodeVersion.status)
     by_status.update(session.execute(counts).all())
@@ -44,6 +44,10 @@ def mirror_status(session: Session) -> dict[str, Any]:
         "last_import": last_record(session, ImportRecord.kind == ImportKind.IMPORT),
         "last_sync": last_record(session, ImportRecord.kind.in_(SYNC_KINDS)),
         "last_verify": last_verification(session),
+        "pull_through_imports": session.scalar(
+            sa.select(sa.func.count()).where(ImportRecord.kind == ImportKind.PULL_THROUGH)
+        ),
+        "last_pull_through": last_record(session, ImportRecord.kind == ImportKind.PULL_THROUGH),
     }
 
 

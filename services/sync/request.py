@@ -38,6 +38,8 @@ class SyncRequest:
     work_dir: str = "instance/sync"
     # The bounds its import reads the fetched bundle with, as `flask mirror import` would.
     limits: DumpLimits = field(default_factory=DumpLimits)
+    # How the import record names it, when not by what it fetched (a pull-through's nodes).
+    record_kind: ImportKind | None = None
 
     def identity(self) -> dict:
         """What makes a rerun "the same sync", allowed to resume the same .partial folder."""
@@ -51,6 +53,8 @@ class SyncRequest:
 
     def kind(self) -> ImportKind:
         """How the import record names a sync like this one."""
+        if self.record_kind is not None:
+            return self.record_kind
         return ImportKind.SYNC_NODES if self.node_ids else ImportKind.SYNC
 
 

@@ -104,6 +104,8 @@ def test_status_of_an_empty_mirror(client):
         "last_import": None,
         "last_sync": None,
         "last_verify": None,
+        "pull_through_imports": 0,
+        "last_pull_through": None,
     }
 
 
@@ -287,6 +289,7 @@ def test_cli_status_shows_the_same_facts_as_text(app, seeded):
         f"Last import: {finished} from {expected['origin']}; sources: {SEED_DATA}",
         "Last sync: never",
         "Last verify: never recorded (run flask mirror verify)",
+        "Pull-through imports: 0; last: never",
     ]
 
 
@@ -295,7 +298,7 @@ def test_cli_status_of_an_empty_mirror_says_never(app):
 
     assert "Nodes: 0\n" in output
     assert "Newest createdAt: none\n" in output
-    assert "Last import: never\nLast sync: never\n" in output
+    assert "Last import: never\nLast sync: never\nPull-through imports: 0; last: never\n" in output
 
 
 @pytest.fixture

@@ -161,6 +161,7 @@ def test_a_0_1_0_mirror_is_upgraded_in_place_with_the_same_data_and_answers(
     status = new_answers[READS.index(("GET", "/status", None))][1]
     assert status.pop("release_notes") == 0
     assert status.pop("last_verify")["problems"] == 0
+    assert (status.pop("pull_through_imports"), status.pop("last_pull_through")) == (0, None)
     assert status["archives"].pop("missing") == 0
     archived = status["archives"]["versions"]
     assert status.pop("comfy_nodes") == {

@@ -70,3 +70,38 @@ def test_a_malformed_setting_fails_naming_the_variable(monkeypatch):
     monkeypatch.setenv("MIRROR_BULK_MAX_ITEMS", "lots")
     with pytest.raises(RuntimeError, match="MIRROR_BULK_MAX_ITEMS"):
         create_app()
+
+
+def test_pull_through_settings_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
+    monkeypatch.setenv("MIRROR_PULL_THROUGH", "https://api.comfy.org/")
+    monkeypatch.setenv("MIRROR_PULL_THROUGH_MISS_TTL", "0")
+    monkeypatch.setenv("MIRROR_PULL_THROUGH_TIMEOUT", "2.5")
+    app = create_app()
+    assert app.config["PULL_THROUGH"] == "https://api.comfy.org"
+    assert (app.config["PULL_THROUGH_MISS_TTL"], app.config["PULL_THROUGH_TIMEOUT"]) == (0, 2.5)
+    assert "pull_through" in app.extensions
+
+
+def test_pull_through_is_off_by_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
+    app = create_app()
+    assert app.config["PULL_THROUGH"] is None
+    assert "pull_through" not in app.extensions
+
+
+@pytest.mark.parametrize(
+    "variable,value",
+    [
+        ("MIRROR_PULL_THROUGH", "api.comfy.org"),
+        ("MIRROR_PULL_THROUGH", "ftp://api.comfy.org"),
+        ("MIRROR_PULL_THROUGH_MISS_TTL", "soon"),
+        ("MIRROR_PULL_THROUGH_MISS_TTL", "-1"),
+        ("MIRROR_PULL_THROUGH_TIMEOUT", "0"),
+        ("MIRROR_PULL_THROUGH_TIMEOUT", "inf"),
+    ],
+)
+def test_a_bad_pull_through_setting_fails_naming_the_variable(monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(RuntimeError, match=variable):
+        create_app()
