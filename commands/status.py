@@ -46,9 +46,9 @@ def status_command(as_json: bool) -> None:
     click.echo(f"Newest createdAt: {document['newest_created_at'] or 'none'}")
     click.echo(f"Last import: {describe_record(document['last_import'], ImportKind.IMPORT)}")
     click.echo(f"Last sync: {describe_record(document['last_sync'], ImportKind.SYNC)}")
-    click.echo(f"Last verify: {describe_verification(document['last_verify'])}")
     last_pulled = describe_record(document["last_pull_through"], ImportKind.PULL_THROUGH)
     click.echo(f"Pull-through imports: {document['pull_through_imports']}; last: {last_pulled}")
+    click.echo(f"Last verify: {describe_verification(document['last_verify'])}")
 
 
 def describe_record(record: dict | None, usual_kind: ImportKind) -> str:
