@@ -288,8 +288,8 @@ def test_cli_status_shows_the_same_facts_as_text(app, seeded):
         f"Newest createdAt: {expected['newest_created_at']}",
         f"Last import: {finished} from {expected['origin']}; sources: {SEED_DATA}",
         "Last sync: never",
-        "Last verify: never recorded (run flask mirror verify)",
         "Pull-through imports: 0; last: never",
+        "Last verify: never recorded (run flask mirror verify)",
     ]
 
 
