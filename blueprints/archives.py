@@ -10,7 +10,7 @@ from blueprints.limits import drop_stalled_download
 from blueprints.observe import note_archive_bytes
 from blueprints.operations import operation
 from extensions import db
-from services.catalog.queries import get_archive
+from services.catalog.lookup import get_archive
 
 bp = Blueprint("archives", __name__)
 
