@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import ListingAnchor, ListingTotal, Node, NodeStatus, NodeVersion, NodeVersionStatus
-from services.catalog.served_nodes import ANSWER_COLUMNS, WITH_LATEST
 from services.listings import ANCHOR_SPACING, stale_listings
 from tests.dumps import dump, imported, node, version
+from tests.plain_pages import plain_nodes, plain_versions
 
 # Characters whose order differs between collations, so that the anchors' seeks must compare
 # keys exactly as the listings order them.
@@ -48,35 +48,23 @@ def generated(app, runner, tmp_path) -> None:
     imported(runner, tmp_path, generated_dump(1, 400))
 
 
-def plain_versions(number: int, size: int) -> tuple[int, list]:
-    """The reference: every version counted, the page by OFFSET over the rows, as stored."""
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(NodeVersion))
-    query = (
-        sa.select(NodeVersion.serialized)
-        .order_by(NodeVersion.node_normalized_id, NodeVersion.version)
-        .offset((number - 1) * size)
-        .limit(size)
-    )
-    return total, [orjson.loads(text) for text in db.session.scalars(query)]
+def reference_versions(number: int, size: int) -> tuple[int, list]:
+    """The plain query's total and page of versions, decoded."""
+    count, page = plain_versions(number, size)
+    total = db.session.scalar(count)
+    return total, [orjson.loads(text) for text in db.session.scalars(page)]
 
 
-def plain_nodes(number: int, size: int) -> tuple[int, list]:
-    """The reference: every node counted, the page by OFFSET over the rows, as served."""
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Node))
-    query = (
-        sa.select(*ANSWER_COLUMNS)
-        .select_from(WITH_LATEST)
-        .order_by(Node.normalized_id)
-        .offset((number - 1) * size)
-        .limit(size)
-    )
-    pages = []
-    for served, latest in db.session.execute(query):
+def reference_nodes(number: int, size: int) -> tuple[int, list]:
+    """The plain query's total and page of nodes, decoded as the API sends them."""
+    count, page = plain_nodes(number, size)
+    documents = []
+    for served, latest in db.session.execute(page):
         document = orjson.loads(served)
         if latest is not None:
             document["latest_version"] = orjson.loads(latest)
-        pages.append(document)
-    return total, pages
+        documents.append(document)
+    return db.session.scalar(count), documents
 
 
 def every_page(client, path: str, size: int, total: int) -> list[bytes]:
@@ -90,7 +78,7 @@ def test_every_page_of_nodes_equals_the_plain_offset_query(app, client, generate
     with app.app_context():
         total = db.session.scalar(sa.select(sa.func.count()).select_from(Node))
         for number, answer in enumerate(every_page(client, "/nodes?limit=", size, total), 1):
-            expected_total, expected = plain_nodes(number, size)
+            expected_total, expected = reference_nodes(number, size)
             assert orjson.loads(answer) == {
                 "total": expected_total,
                 "nodes": expected,
@@ -107,7 +95,7 @@ def test_every_page_of_versions_equals_the_plain_offset_query(app, client, gener
         assert total > 20 * ANCHOR_SPACING
         path = "/versions?include_status_reason=true&pageSize="
         for number, answer in enumerate(every_page(client, path, size, total), 1):
-            expected_total, expected = plain_versions(number, size)
+            expected_total, expected = reference_versions(number, size)
             assert orjson.loads(answer) == {
                 "total": expected_total,
                 "versions": expected,
