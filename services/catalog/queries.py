@@ -165,11 +165,12 @@ def _counted_page(session: Session, filters: NodeFilters, number: int, size: int
     Past the end nothing is fetched (and no huge OFFSET goes to the database to refuse). All
     nodes are counted once per import (services/listings.py); what filters keep, every time.
     """
-    if filters == NodeFilters():
-        total = listings.listing_total(session, listings.NODES)
-    else:
-        counted = sa.select(sa.func.count()).select_from(Node).where(*_node_conditions(filters))
+    conditions = _node_conditions(filters)
+    if conditions:
+        counted = sa.select(sa.func.count()).select_from(Node).where(*conditions)
         total = session.execute(counted).scalar_one()
+    else:
+        total = listings.listing_total(session, listings.NODES)
     return Page(items=[], total=total, number=number, size=size)
 
 
