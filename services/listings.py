@@ -86,6 +86,9 @@ def seek(session: Session, listing: Listing, query: sa.Select, offset: int) -> s
     only the items between them are skipped; without an anchor (none stored yet) by OFFSET.
     """
     position = offset - offset % ANCHOR_SPACING
+    if position == 0:
+        # The first anchor is the first item: nothing to seek to.
+        return query.offset(offset)
     anchor = session.execute(
         sa.select(ListingAnchor.node_key, ListingAnchor.version_key).where(
             ListingAnchor.listing == listing.name, ListingAnchor.position == position
