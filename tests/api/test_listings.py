@@ -175,21 +175,20 @@ def test_an_empty_mirror_counts_nothing_and_stores_nothing(app, client):
 
 
 def test_pages_read_the_stored_anchors_and_verify_repairs_a_stale_one(app, client, generated):
-    size = 100
-    page = ANCHOR_SPACING * 3 // size + 1
-    path = f"/versions?pageSize={size}&page={page}"
+    anchored = ANCHOR_SPACING * 3
+    path = f"/versions?pageSize=100&page={anchored // 100 + 1}"
     before = client.get(path).data
     with app.app_context():
         # The anchor of the page's first item moved one item on: the page begins one late.
         later = db.session.execute(
             sa.select(NodeVersion.node_normalized_id, NodeVersion.version)
             .order_by(NodeVersion.node_normalized_id, NodeVersion.version)
-            .offset(ANCHOR_SPACING * 3 + 1)
+            .offset(anchored + 1)
             .limit(1)
         ).one()
         db.session.execute(
             sa.update(ListingAnchor)
-            .where(ListingAnchor.listing == "versions", ListingAnchor.position == 300)
+            .where(ListingAnchor.listing == "versions", ListingAnchor.position == anchored)
             .values(node_key=later[0], version_key=later[1])
         )
         db.session.commit()
@@ -198,7 +197,8 @@ def test_pages_read_the_stored_anchors_and_verify_repairs_a_stale_one(app, clien
     found = app.test_cli_runner().invoke(args=["mirror", "verify"])
     assert found.exit_code == 1
     assert (
-        "Stale listings (1):\n  versions: its page anchors differ from its rows from item 300\n"
+        "Stale listings (1):\n"
+        f"  versions: its page anchors differ from its rows from item {anchored}\n"
         in (found.output)
     )
 
