@@ -27,11 +27,14 @@ from sqlalchemy import event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from services.listings import store_listings
 from services.refusals import Refused
 
 # Execution option of a connection whose transaction will write, holding its WriterWait, and
 # the session's `info` key for the WriterWait its writers use (see begin_write).
 WRITE_LOCK = "mirror_write_lock"
+# The session's `info` key marking a transaction begun by begin_write, until it ends.
+WRITING = "mirror_writing"
 # PostgreSQL: the advisory lock key every writer of a mirror database takes (any constant
 # works, as long as it is always the same one: it is scoped to the database).
 POSTGRESQL_WRITE_LOCK_KEY = 0x6D6972726F72
@@ -154,14 +157,36 @@ def _begin_postgresql(lock_timeout: int, connection: sa.Connection) -> None:
     connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({key})")
 
 
-def begin_write(session: Session) -> None:
-    """End the session's read transaction; begin one that holds the write lock until commit."""
+def begin_write(session: Session, catalog: bool = True) -> None:
+    """End the session's read transaction; begin one that holds the write lock until commit.
+
+    `catalog=False` for a write that leaves nodes and versions alone (a verify run, a
+    pull-through mark): its commit need not make the listings again.
+    """
     end_snapshot(session)
     options = {WRITE_LOCK: writer_wait(session)}
     if session.get_bind().dialect.name == "postgresql":
         # A snapshot taken before the lock was granted would miss the last writer's commit.
         options["isolation_level"] = "READ COMMITTED"
     session.connection(execution_options=options)
+    session.info[WRITING] = catalog
+
+
+@event.listens_for(Session, "before_commit")
+def _before_write_commit(session: Session) -> None:
+    """A writer's last work before it commits: what every writer derives from the rows alike.
+
+    Every writer (imports, syncs, seeds, repairs, indexing, and any to come) begins with
+    begin_write, so none can commit without making the listings' totals and anchors again.
+    """
+    if session.info.pop(WRITING, False):
+        store_listings(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction) -> None:
+    """A writer rolled back: the session's next transaction is not one unless begun so."""
+    session.info.pop(WRITING, None)
 
 
 def refuse_if_writing(session: Session) -> None:

@@ -12,7 +12,7 @@ from blueprints.operations import operation
 from blueprints.pull_through import pull_missing
 from extensions import db
 from models import NodeVersionStatus
-from services.catalog.queries import get_archive
+from services.catalog.lookup import get_archive
 
 bp = Blueprint("archives", __name__)
 

@@ -1,9 +1,10 @@
 """What the mirror stores: publishers, nodes, versions, their node classes, release notes,
-import records, verify runs, pull-through marks."""
+import records, verify runs, pull-through marks, the listings' totals and page anchors."""
 
 from models.base import Base, db
 from models.comfy_node import ComfyNode, ComfyNodeIndex, ComfyNodePolicy, IndexOrigin
 from models.import_record import SYNC_KINDS, ImportKind, ImportRecord
+from models.listing import ListingAnchor, ListingTotal
 from models.node import Node
 from models.node_version import NodeVersion, pair_key
 from models.publisher import Publisher
@@ -28,6 +29,8 @@ __all__ = [
     "ImportKind",
     "ImportRecord",
     "IndexOrigin",
+    "ListingAnchor",
+    "ListingTotal",
     "Node",
     "NodeStatus",
     "NodeVersion",

@@ -1,4 +1,4 @@
-"""Answering many (node id, version) pairs with one indexed query."""
+"""Answering (node id, version) pairs: many with one indexed query, or one version's archive."""
 
 from collections.abc import Sequence
 
@@ -6,7 +6,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import NodeVersion
+from models import NodeVersion, pair_key
 from schemas.rules import MAX_NODE_ID_LENGTH, MAX_VERSION_LENGTH, NODE_ID_PATTERN
 from services.chunks import chunks
 
@@ -112,3 +112,12 @@ def look_up_node_versions(session: Session, pairs: Sequence[tuple[str, str]]) ->
         else:
             results.append({"identifier": identifier, "status": "error", "error_message": problem})
     return results
+
+
+def get_archive(session: Session, node_id: str, version: str) -> sa.Row | None:
+    """A version's published `node_id`, `archive_sha256` and `status`, or None when not
+    mirrored."""
+    query = sa.select(NodeVersion.node_id, NodeVersion.archive_sha256, NodeVersion.status).where(
+        NodeVersion.pair_key == pair_key(node_id.lower(), version)
+    )
+    return session.execute(query).one_or_none()

@@ -30,6 +30,7 @@ from models import (
     pair_key,
 )
 from models.casefold import ascii_lower, fold_ascii
+from services import listings
 from services.catalog.semver import precedence_key
 from services.catalog.served_nodes import (
     ANSWER_COLUMNS,
@@ -142,8 +143,7 @@ def find_nodes(session: Session, filters: NodeFilters, number: int, size: int) -
     page = _counted_page(session, filters, number, size)
     if page.offset < page.total:
         answers = sa.select(*ANSWER_COLUMNS).select_from(WITH_LATEST)
-        query = _page_query(session, filters, answers, (Node.normalized_id,), page)
-        page.items = served_documents(session, query)
+        page.items = served_documents(session, _page_query(session, filters, answers, (), page))
     return page
 
 
@@ -154,32 +154,40 @@ def find_node_rows(
     columns (the id last, so that pages never overlap)."""
     page = _counted_page(session, filters, number, size)
     if page.offset < page.total:
-        order = order or (Node.normalized_id,)
-        page.items = list(
-            session.scalars(_page_query(session, filters, sa.select(Node), order, page))
-        )
+        query = _page_query(session, filters, sa.select(Node), order, page)
+        page.items = list(session.scalars(query))
     return page
 
 
 def _counted_page(session: Session, filters: NodeFilters, number: int, size: int) -> Page:
     """A page of the nodes `filters` keeps, with their total and no items yet.
 
-    Past the end nothing is fetched (and no huge OFFSET goes to the database to refuse).
+    Past the end nothing is fetched (and no huge OFFSET goes to the database to refuse). All
+    nodes are counted once per import (services/listings.py); what filters keep, every time.
     """
-    counted = sa.select(sa.func.count()).select_from(Node).where(*_node_conditions(filters))
-    return Page(items=[], total=session.execute(counted).scalar_one(), number=number, size=size)
+    conditions = _node_conditions(filters)
+    if conditions:
+        counted = sa.select(sa.func.count()).select_from(Node).where(*conditions)
+        total = session.execute(counted).scalar_one()
+    else:
+        total = listings.listing_total(session, listings.NODES)
+    return Page(items=[], total=total, number=number, size=size)
 
 
 def _page_query(
     session: Session, filters: NodeFilters, columns: sa.Select, order: tuple, page: Page
 ) -> sa.Select:
-    """`columns` of the nodes on `page`; on PostgreSQL a search's matches are found first."""
+    """`columns` of the nodes on `page`, by `order` or else by id; all nodes by id are reached
+    through the stored anchors; on PostgreSQL a search's matches are found first."""
     conditions = _node_conditions(filters)
     if _searches(filters) and session.get_bind().dialect.name == "postgresql":
         query = _found_first(columns, conditions)
     else:
         query = columns.where(*conditions)
-    return query.order_by(*order).offset(page.offset).limit(page.size)
+    query = query.order_by(*(order or listings.NODES.keys)).limit(page.size)
+    if not order and not conditions:
+        return listings.seek(session, listings.NODES, query, page.offset)
+    return query.offset(page.offset)
 
 
 def _searches(filters: NodeFilters) -> bool:
@@ -253,7 +261,8 @@ def find_versions(
 
     One node's versions come newest first by precedence, as ListNodeVersions sends them; all
     versions come by lower-cased node id, then version string, which the (node, version)
-    unique index serves without sorting the table.
+    unique index serves without sorting the table; unfiltered, their total is stored and a
+    deep page is reached through the stored anchors (services/listings.py).
     """
     if node is not None:
         every = node_versions(session, node, statuses, status_reason)
@@ -261,17 +270,24 @@ def find_versions(
         page.items = every[page.offset : page.offset + size]
         return page
     conditions = _version_conditions(statuses, status_reason)
-    total = session.execute(sa.select(sa.func.count()).select_from(NodeVersion).where(*conditions))
-    page = Page(items=[], total=total.scalar_one(), number=number, size=size)
+    if conditions:
+        counted = sa.select(sa.func.count()).select_from(NodeVersion).where(*conditions)
+        total = session.execute(counted).scalar_one()
+    else:
+        total = listings.listing_total(session, listings.VERSIONS)
+    page = Page(items=[], total=total, number=number, size=size)
     if page.offset >= page.total:
         return page
     query = (
         sa.select(NodeVersion.serialized)
         .where(*conditions)
-        .order_by(NodeVersion.node_normalized_id, NodeVersion.version)
-        .offset(page.offset)
+        .order_by(*listings.VERSIONS.keys)
         .limit(size)
     )
+    if conditions:
+        query = query.offset(page.offset)
+    else:
+        query = listings.seek(session, listings.VERSIONS, query, page.offset)
     page.items = list(session.scalars(query))
     return page
 
@@ -281,12 +297,3 @@ def without_status_reason(serialized: str) -> dict:
     version = orjson.loads(serialized)
     version.pop("status_reason", None)
     return version
-
-
-def get_archive(session: Session, node_id: str, version: str) -> sa.Row | None:
-    """A version's published `node_id`, `archive_sha256` and `status`, or None when not
-    mirrored."""
-    query = sa.select(NodeVersion.node_id, NodeVersion.archive_sha256, NodeVersion.status).where(
-        NodeVersion.pair_key == pair_key(node_id.lower(), version)
-    )
-    return session.execute(query).one_or_none()

@@ -24,6 +24,7 @@ from services.integrity.report import (
     CORRUPT,
     INTEGRITY,
     LATEST,
+    LISTINGS,
     MISSING,
     ORPHAN,
     SERIALIZED,
@@ -192,6 +193,9 @@ def _recompute_derived_data(session: Session, report: RepairReport) -> None:
     for problem in report.before.problems:
         if problem.kind == SERVED:
             report.repaired.append(f"{problem.subject}: made its served JSON again")
+        elif problem.kind == LISTINGS:
+            # As every writer's commit does (database.py), whatever else the repair changed.
+            report.repaired.append(f"{problem.subject}: made its total and page anchors again")
     # What the API serves for these nodes changed: `timestamp` filters must see it.
     stamp_changed_nodes(session, sorted(touched | stale))
     serve_nodes(session, sorted(touched | stale))

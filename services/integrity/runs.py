@@ -18,7 +18,7 @@ def record_verification(session: Session, report: VerifyReport, repaired: bool) 
     previous = writer_wait(session)
     set_writer_wait(session, WriterWait(wait=False))
     try:
-        begin_write(session)
+        begin_write(session, catalog=False)
         session.add(
             VerifyRun(
                 repaired=repaired,

@@ -1,4 +1,5 @@
-"""Checking the whole mirror: the database, the archives and the data derived on import."""
+"""Checking the whole mirror: the database, the archives and the data derived on import
+(including the listings' stored totals and page anchors)."""
 
 import os
 import re
@@ -23,6 +24,7 @@ from services.integrity.report import (
     CORRUPT,
     INTEGRITY,
     LATEST,
+    LISTINGS,
     MISSING,
     ORPHAN,
     SERIALIZED,
@@ -30,6 +32,7 @@ from services.integrity.report import (
     STAGING,
     VerifyReport,
 )
+from services.listings import stale_listings
 from services.progress import Progress
 
 # Kinds of problem, in the order a report lists them.
@@ -64,6 +67,8 @@ def verify_mirror(
     check_database(session, report)
     check_archives(session, store, report, progress)
     check_derived_data(session, report, progress)
+    for listing, detail in stale_listings(session):
+        report.add(LISTINGS, listing, detail)
     report.comfy_nodes = index_figures(session)
     return report
 

@@ -59,7 +59,7 @@ def claim(engine: Engine, keys: list[str], claim_seconds: float) -> dict[str, Ma
         free = [key for key in keys if key not in states]
         if not free:
             return states
-        begin_write(session)
+        begin_write(session, catalog=False)
         now = utcnow()
         held = _marks(session, free)
         for key in free:
@@ -83,7 +83,7 @@ def release(engine: Engine, keys: list[str], answered: set[str], ttl: float) -> 
     if not keys:
         return
     with Session(engine) as session:
-        begin_write(session)
+        begin_write(session, catalog=False)
         now = utcnow()
         for key, mark in _marks(session, keys).items():
             mark.claimed_until = None
