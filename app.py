@@ -54,8 +54,11 @@ def ensure_sqlite_folder(url: str) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the database, migrations and CORS extensions."""
+    """Bind the database (the ORM session and the read API's connection), migrations, CORS."""
+    from blueprints.reading import register_read_connection
+
     db.init_app(app)
+    register_read_connection(app)
     migrate.init_app(app, db)
     with app.app_context():
         for engine in db.engines.values():

@@ -13,12 +13,13 @@ upstream is silent or where the mirror differs are in services/catalog/queries.p
 
 import orjson
 from flask import Blueprint, request, url_for
-from sqlalchemy import Row
+from sqlalchemy import Connection, Row
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import Forbidden, NotFound
 
 from blueprints.operations import operation
+from blueprints.reading import read_connection
 from blueprints.responses import json_response
-from extensions import db
 from models import NodeStatus, NodeVersionStatus
 from schemas.node import NodeSchema
 from schemas.node_version import NodeVersionSchema
@@ -46,6 +47,11 @@ CASE_REDIRECT = {
 }
 
 
+# What a node is read through: the request's read connection, or the session of a view that
+# reads through the ORM.
+Reader = Connection | Session
+
+
 def found_node(node: Row | None, node_id: str) -> Row:
     """A node found by its id in any case, or a 404 naming the id."""
     if node is None:
@@ -53,9 +59,10 @@ def found_node(node: Row | None, node_id: str) -> Row:
     return node
 
 
-def mirrored_node(node_id: str) -> Row:
-    """The node with this id in any case (catalog.get_node's columns), or a 404."""
-    return found_node(catalog.get_node(db.session, node_id), node_id)
+def mirrored_node(node_id: str, reader: Reader | None = None) -> Row:
+    """The node with this id in any case (catalog.get_node's columns), or a 404; read through
+    `reader` (the request's read connection unless given)."""
+    return found_node(catalog.get_node(reader or read_connection(), node_id), node_id)
 
 
 def refuse_banned(node: Row) -> None:
@@ -77,7 +84,7 @@ def servable_node(node_id: str) -> Row:
 
 def mirrored_version(node: Row, version: str):
     """One version of `node` (its status and serialized form), or a 404."""
-    found = catalog.get_version(db.session, node, version)
+    found = catalog.get_version(read_connection(), node, version)
     if found is None:
         raise missing_version(node, version)
     return found
@@ -119,7 +126,7 @@ def list_all_nodes(args: dict):
     filters = catalog.NodeFilters(
         node_ids=args.get("node_id"), changed_after=args.get("timestamp"), **compatibility(args)
     )
-    return node_page(catalog.find_nodes(db.session, filters, args["page"], args["limit"]))
+    return node_page(catalog.find_nodes(read_connection(), filters, args["page"], args["limit"]))
 
 
 @bp.get("/nodes/search")
@@ -138,7 +145,7 @@ def search_nodes(args: dict):
         comfy_node_search=args.get("comfy_node_search"),
         **compatibility(args),
     )
-    return node_page(catalog.find_nodes(db.session, filters, args["page"], args["limit"]))
+    return node_page(catalog.find_nodes(read_connection(), filters, args["page"], args["limit"]))
 
 
 @bp.get("/nodes/<nodeId>")
@@ -167,7 +174,8 @@ def get_node(args: dict, nodeId: str):
         return response
     if args["include_translations"]:
         # Translations are not stored (few ask for them): made afresh by the schemas.
-        return json_response(fresh_node(db.session, node.normalized_id, include_translations=True))
+        fresh = fresh_node(read_connection(), node.normalized_id, include_translations=True)
+        return json_response(fresh)
     return json_response(served_answer(node))
 
 
@@ -188,7 +196,7 @@ def install_node(args: dict, nodeId: str):
     """Returns a node version to be installed."""
     asked = args.get("version") or None
     # The node and the version to install in one statement.
-    node = found_node(get_install(db.session, nodeId, asked), nodeId)
+    node = found_node(get_install(read_connection(), nodeId, asked), nodeId)
     refuse_banned(node)
     wanted = asked or node.latest_version
     if wanted is None:

@@ -30,6 +30,7 @@ from models import (
     pair_key,
 )
 from models.casefold import ascii_lower, fold_ascii
+from services.catalog.lookup import connection_of
 from services.catalog.semver import precedence_key
 from services.catalog.served_nodes import (
     ANSWER_COLUMNS,
@@ -175,7 +176,7 @@ def _page_query(
 ) -> sa.Select:
     """`columns` of the nodes on `page`; on PostgreSQL a search's matches are found first."""
     conditions = _node_conditions(filters)
-    if _searches(filters) and session.get_bind().dialect.name == "postgresql":
+    if _searches(filters) and connection_of(session).dialect.name == "postgresql":
         query = _found_first(columns, conditions)
     else:
         query = columns.where(*conditions)
