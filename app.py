@@ -16,7 +16,7 @@ from database import (
     database_path,
     is_database_failure,
 )
-from extensions import cors, db, migrate
+from extensions import db, migrate
 from services.schema import SchemaBehind, create_if_empty, schema_refusal
 
 
@@ -55,6 +55,7 @@ def ensure_sqlite_folder(url: str) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the database (the ORM session and the read API's connection), migrations, CORS."""
+    from blueprints.cors import register_cors
     from blueprints.reading import register_read_connection
 
     db.init_app(app)
@@ -63,14 +64,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
             configure_engine(engine, app.config["DB_LOCK_TIMEOUT"])
-    cors.init_app(
-        app,
-        origins=app.config["CORS_ORIGINS"],
-        methods=["GET", "HEAD", "POST", "OPTIONS"],
-        allow_headers=["Content-Type", "Range", "If-None-Match"],
-        expose_headers=["Content-Length", "Content-Range", "ETag"],
-        max_age=86400,
-    )
+    register_cors(app)
 
 
 def register_archive_store(app: Flask) -> None:
