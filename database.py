@@ -114,7 +114,9 @@ def _begin(lock_timeout: int, connection: sa.Connection) -> None:
     """Begin a transaction: its first read fixes the snapshot every later statement sees."""
     wait = connection.get_execution_options().get(WRITE_LOCK)
     if not wait:
-        connection.exec_driver_sql("BEGIN")
+        # Straight to the driver: SQLAlchemy's statement machinery cost a small read (a node,
+        # an install) as much as its own query. A deferred BEGIN takes no lock and cannot wait.
+        connection.connection.driver_connection.execute("BEGIN")
         return
     taken = _try_sqlite_write_lock(connection)
     if taken:

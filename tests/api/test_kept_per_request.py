@@ -4,7 +4,7 @@ loaded query strings, and the request's root URL."""
 import random
 from urllib.parse import quote
 
-from flask import request
+from flask import Flask, request
 from werkzeug.exceptions import BadRequest
 
 from blueprints import responses
@@ -132,3 +132,21 @@ def test_past_the_limit_kept_root_urls_are_forgotten(app, monkeypatch):
         with app.test_request_context("/", headers={"Host": f"host{number}.example"}):
             assert request_root_url() == f"http://host{number}.example"
         assert len(responses._root_urls) <= 2
+
+
+def test_kept_sync_answers_are_flasks(app):
+    hooks = [*app.before_request_funcs[None], *app.after_request_funcs[None]]
+    for func in [*app.view_functions.values(), *hooks]:
+        assert app.ensure_sync(func) is Flask.ensure_sync(app, func) is func
+        assert app.ensure_sync(func) is func
+
+
+def test_past_the_limit_kept_sync_answers_are_forgotten(app, monkeypatch):
+    monkeypatch.setattr("app.KEPT_SYNCED", 2)
+    for number in range(5):
+
+        def func(number=number):
+            return number
+
+        assert app.ensure_sync(func)() == number
+        assert len(app.__dict__["_mirror_synced"]) <= 2
