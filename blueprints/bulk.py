@@ -57,6 +57,6 @@ def get_bulk_node_versions():
         pairs = _request_schema.load(body)["node_versions"]
     except ValidationError as exc:
         raise BadRequest(summarize_messages(exc.messages)) from None
-    results = look_up_node_versions(read_connection(), pairs)
+    results = look_up_node_versions(read_connection(one_statement=True), pairs)
     note_bulk_pairs(results)
     return json_response({"node_versions": results})

@@ -75,9 +75,9 @@ def refuse_banned(node: Row) -> None:
 SERVABLE_NODE_ERRORS = {403: "Node banned", 404: "Node not found"}
 
 
-def servable_node(node_id: str) -> Row:
+def servable_node(node_id: str, reader: Reader | None = None) -> Row:
     """The node with this id in any case, or a 404; a 403 if the registry banned it."""
-    node = mirrored_node(node_id)
+    node = mirrored_node(node_id, reader)
     refuse_banned(node)
     return node
 
@@ -161,7 +161,8 @@ def search_nodes(args: dict):
 )
 def get_node(args: dict, nodeId: str):
     """Retrieve a specific node by ID"""
-    node = servable_node(nodeId)
+    # Without translations the answer is one statement's (the node and its stored JSON).
+    node = servable_node(nodeId, read_connection(one_statement=not args["include_translations"]))
     if node.id != nodeId:
         # The query string goes as sent: through url_for its keys could clash with keywords.
         target = url_for(".get_node", nodeId=node.id)
@@ -196,7 +197,7 @@ def install_node(args: dict, nodeId: str):
     """Returns a node version to be installed."""
     asked = args.get("version") or None
     # The node and the version to install in one statement.
-    node = found_node(get_install(read_connection(), nodeId, asked), nodeId)
+    node = found_node(get_install(read_connection(one_statement=True), nodeId, asked), nodeId)
     refuse_banned(node)
     wanted = asked or node.latest_version
     if wanted is None:

@@ -12,17 +12,25 @@ transactions could see two imports.
 import sqlalchemy as sa
 from flask import Flask, g
 
+from database import ONE_STATEMENT
 from extensions import db
 
 # Where the request's connection is kept on flask.g.
 _CONNECTION = "mirror_read_connection"
 
 
-def read_connection() -> sa.Connection:
-    """This request's read connection, checked out from the pool on first use."""
+def read_connection(one_statement: bool = False) -> sa.Connection:
+    """This request's read connection, checked out from the pool on first use.
+
+    `one_statement` says the view runs a single statement in all (tests hold each such view to
+    it): one SELECT reads one snapshot by itself, so on SQLite it runs without BEGIN
+    (database.py: ONE_STATEMENT). PostgreSQL begins its REPEATABLE READ transaction either way.
+    """
     connection = g.get(_CONNECTION)
     if connection is None:
         connection = db.engine.connect()
+        if one_statement:
+            connection.execution_options(**{ONE_STATEMENT: True})
         setattr(g, _CONNECTION, connection)
     return connection
 
