@@ -16,13 +16,35 @@ from database import (
     database_path,
     is_database_failure,
 )
-from extensions import cors, db, migrate
+from extensions import db, migrate
 from services.schema import SchemaBehind, create_if_empty, schema_refusal
+
+# Functions MirrorFlask keeps ensure_sync's answer for (hooks and views: a few dozen).
+KEPT_SYNCED = 512
+
+
+class MirrorFlask(Flask):
+    """Flask, keeping what `ensure_sync` found for each hook and view.
+
+    Flask asks it of every hook at every request (about ten per request), and each answer costs
+    an inspection of the function's code flags; a function's answer never changes.
+    """
+
+    def ensure_sync(self, func):
+        """`func` as Flask would call it (wrapped if it is a coroutine function), kept."""
+        kept = self.__dict__.setdefault("_mirror_synced", {})
+        found = kept.get(func)
+        if found is None:
+            # A request's own functions (after_this_request...) come and go: keep a bounded few.
+            if len(kept) >= KEPT_SYNCED:
+                kept.clear()
+            found = kept[func] = super().ensure_sync(func)
+        return found
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build a mirror app; `test_config` overrides settings before anything is bound."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = MirrorFlask(__name__, instance_relative_config=True)
     app.config.from_object(Config())
     if test_config is not None:
         app.config.update(test_config)
@@ -54,20 +76,17 @@ def ensure_sqlite_folder(url: str) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the database, migrations and CORS extensions."""
+    """Bind the database (the ORM session and the read API's connection), migrations, CORS."""
+    from blueprints.cors import register_cors
+    from blueprints.reading import register_read_connection
+
     db.init_app(app)
+    register_read_connection(app)
     migrate.init_app(app, db)
     with app.app_context():
         for engine in db.engines.values():
             configure_engine(engine, app.config["DB_LOCK_TIMEOUT"])
-    cors.init_app(
-        app,
-        origins=app.config["CORS_ORIGINS"],
-        methods=["GET", "HEAD", "POST", "OPTIONS"],
-        allow_headers=["Content-Type", "Range", "If-None-Match"],
-        expose_headers=["Content-Length", "Content-Range", "ETag"],
-        max_age=86400,
-    )
+    register_cors(app)
 
 
 def register_archive_store(app: Flask) -> None:

@@ -8,8 +8,8 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from blueprints.observe import note_bulk_pairs
 from blueprints.operations import operation
 from blueprints.pull_through import pull_missing
+from blueprints.reading import read_connection
 from blueprints.responses import json_response
-from extensions import db
 from schemas.bulk import BulkNodeVersionsRequestSchema, BulkNodeVersionsResponseSchema
 from schemas.errors import summarize_messages
 from services.catalog.lookup import look_up_node_versions
@@ -58,13 +58,13 @@ def get_bulk_node_versions():
         pairs = _request_schema.load(body)["node_versions"]
     except ValidationError as exc:
         raise BadRequest(summarize_messages(exc.messages)) from None
-    results = look_up_node_versions(db.session, pairs)
+    results = look_up_node_versions(read_connection(one_statement=True), pairs)
     missed = [
         pair[0]
         for pair, result in zip(pairs, results, strict=True)
         if result["status"] == "not_found"
     ]
     if missed and pull_missing(*missed):
-        results = look_up_node_versions(db.session, pairs)
+        results = look_up_node_versions(read_connection(one_statement=True), pairs)
     note_bulk_pairs(results)
     return json_response({"node_versions": results})

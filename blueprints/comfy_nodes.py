@@ -29,7 +29,7 @@ bp = Blueprint("comfy_nodes", __name__)
 
 def mirrored_version_id(node_id: str, version: str) -> str:
     """The id of a version the mirror holds, or a 404 naming what is missing."""
-    node = mirrored_node(node_id)
+    node = mirrored_node(node_id, db.session)
     found = index.version_id(db.session, node, version)
     if found is None:
         raise NotFound(f"Node {node.id!r} has no version {version!r} in this mirror.")

@@ -13,13 +13,14 @@ upstream is silent or where the mirror differs are in services/catalog/queries.p
 
 import orjson
 from flask import Blueprint, request, url_for
-from sqlalchemy import Row
+from sqlalchemy import Connection, Row
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import Forbidden, NotFound
 
 from blueprints.operations import operation
 from blueprints.pull_through import pull_missing
+from blueprints.reading import read_connection
 from blueprints.responses import json_response
-from extensions import db
 from models import NodeStatus, NodeVersionStatus
 from schemas.node import NodeSchema
 from schemas.node_version import NodeVersionSchema
@@ -47,6 +48,11 @@ CASE_REDIRECT = {
 }
 
 
+# What a node is read through: the request's read connection, or the session of a view that
+# reads through the ORM.
+Reader = Connection | Session
+
+
 def found_node(node: Row | None, node_id: str) -> Row:
     """A node found by its id in any case, or a 404 naming the id."""
     if node is None:
@@ -54,9 +60,10 @@ def found_node(node: Row | None, node_id: str) -> Row:
     return node
 
 
-def mirrored_node(node_id: str) -> Row:
-    """The node with this id in any case (catalog.get_node's columns), or a 404."""
-    return found_node(catalog.get_node(db.session, node_id), node_id)
+def mirrored_node(node_id: str, reader: Reader | None = None) -> Row:
+    """The node with this id in any case (catalog.get_node's columns), or a 404; read through
+    `reader` (the request's read connection unless given)."""
+    return found_node(catalog.get_node(reader or read_connection(), node_id), node_id)
 
 
 def refuse_banned(node: Row) -> None:
@@ -65,20 +72,22 @@ def refuse_banned(node: Row) -> None:
         raise Forbidden(f"Node {node.id!r} is banned from the registry.")
 
 
-def pulled_node(node_id: str) -> Row:
-    """The node with this id in any case, fetched through pull-through if missing, or a 404."""
-    node = catalog.get_node(db.session, node_id)
+def pulled_node(node_id: str, reader: Reader | None = None) -> Row:
+    """The node with this id in any case, fetched through pull-through if missing, or a 404;
+    read through `reader` (the request's read connection unless given)."""
+    node = catalog.get_node(reader or read_connection(), node_id)
     if node is None and pull_missing(node_id):
-        node = catalog.get_node(db.session, node_id)
+        # The pull ended the request's connection: a new one reads what it stored.
+        node = catalog.get_node(read_connection(), node_id)
     return found_node(node, node_id)
 
 
 def pulled_version(node: Row, version: str):
     """One version of `node`, fetched with its node through pull-through if missing, or a 404."""
-    found = catalog.get_version(db.session, node, version)
+    found = catalog.get_version(read_connection(), node, version)
     if found is None and pull_missing(node.id):
-        node = catalog.get_node(db.session, node.id)
-        found = catalog.get_version(db.session, node, version) if node is not None else None
+        node = catalog.get_node(read_connection(), node.id)
+        found = catalog.get_version(read_connection(), node, version) if node is not None else None
     if found is None:
         raise missing_version(node, version)
     return found
@@ -88,20 +97,12 @@ def pulled_version(node: Row, version: str):
 SERVABLE_NODE_ERRORS = {403: "Node banned", 404: "Node not found"}
 
 
-def servable_node(node_id: str) -> Row:
+def servable_node(node_id: str, reader: Reader | None = None) -> Row:
     """The node with this id in any case (pulled through if missing), or a 404; a 403 if the
-    registry banned it."""
-    node = pulled_node(node_id)
+    registry banned it. Read through `reader` (the request's read connection unless given)."""
+    node = pulled_node(node_id, reader)
     refuse_banned(node)
     return node
-
-
-def mirrored_version(node: Row, version: str):
-    """One version of `node` (its status and serialized form), or a 404."""
-    found = catalog.get_version(db.session, node, version)
-    if found is None:
-        raise missing_version(node, version)
-    return found
 
 
 def missing_version(node: Row, version: str) -> NotFound:
@@ -140,7 +141,7 @@ def list_all_nodes(args: dict):
     filters = catalog.NodeFilters(
         node_ids=args.get("node_id"), changed_after=args.get("timestamp"), **compatibility(args)
     )
-    return node_page(catalog.find_nodes(db.session, filters, args["page"], args["limit"]))
+    return node_page(catalog.find_nodes(read_connection(), filters, args["page"], args["limit"]))
 
 
 @bp.get("/nodes/search")
@@ -159,7 +160,7 @@ def search_nodes(args: dict):
         comfy_node_search=args.get("comfy_node_search"),
         **compatibility(args),
     )
-    return node_page(catalog.find_nodes(db.session, filters, args["page"], args["limit"]))
+    return node_page(catalog.find_nodes(read_connection(), filters, args["page"], args["limit"]))
 
 
 @bp.get("/nodes/<nodeId>")
@@ -175,7 +176,8 @@ def search_nodes(args: dict):
 )
 def get_node(args: dict, nodeId: str):
     """Retrieve a specific node by ID"""
-    node = servable_node(nodeId)
+    # Without translations the answer is one statement's (the node and its stored JSON).
+    node = servable_node(nodeId, read_connection(one_statement=not args["include_translations"]))
     if node.id != nodeId:
         # The query string goes as sent: through url_for its keys could clash with keywords.
         target = url_for(".get_node", nodeId=node.id)
@@ -188,7 +190,8 @@ def get_node(args: dict, nodeId: str):
         return response
     if args["include_translations"]:
         # Translations are not stored (few ask for them): made afresh by the schemas.
-        return json_response(fresh_node(db.session, node.normalized_id, include_translations=True))
+        fresh = fresh_node(read_connection(), node.normalized_id, include_translations=True)
+        return json_response(fresh)
     return json_response(served_answer(node))
 
 
@@ -209,9 +212,9 @@ def install_node(args: dict, nodeId: str):
     """Returns a node version to be installed."""
     asked = args.get("version") or None
     # The node and the version to install in one statement.
-    node = get_install(db.session, nodeId, asked)
+    node = get_install(read_connection(one_statement=True), nodeId, asked)
     if (node is None or (asked and node.serialized is None)) and pull_missing(nodeId):
-        node = get_install(db.session, nodeId, asked)
+        node = get_install(read_connection(one_statement=True), nodeId, asked)
     node = found_node(node, nodeId)
     refuse_banned(node)
     wanted = asked or node.latest_version

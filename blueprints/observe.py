@@ -6,6 +6,7 @@ answer is sent. The app hands it the request id, the route template and a bulk r
 count through the WSGI environ (`%({mirror.route}e)s`...), so nothing extra reaches clients.
 """
 
+import random
 import re
 import time
 import uuid
@@ -45,13 +46,23 @@ def start_clock() -> None:
     request.environ[STARTED] = time.perf_counter()
 
 
+def new_request_id() -> str:
+    """A new request id: a random version-4 UUID in hex, as uuid4().hex writes it.
+
+    Its bits come from `random` rather than uuid4's os.urandom: a request id names a request,
+    it guards nothing, and os.urandom releases the GIL (a syscall), which under gunicorn's
+    threads costs a wait to take it back. `random` is reseeded in every forked worker.
+    """
+    return uuid.UUID(int=random.getrandbits(128), version=4).hex
+
+
 def request_id() -> str:
     """The request's id: the proxy's X-Request-Id when acceptable, else a new uuid4 (hex)."""
     environ = request.environ
     found = environ.get(REQUEST_ID)
     if found is None:
         sent = environ.get("HTTP_X_REQUEST_ID", "")
-        found = sent if ACCEPTED_REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
+        found = sent if ACCEPTED_REQUEST_ID.fullmatch(sent) else new_request_id()
         environ[REQUEST_ID] = found
     return found
 

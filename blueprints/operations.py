@@ -17,6 +17,8 @@ from schemas.pages import load_query
 
 SERVER_ERROR = "Internal server error"
 BAD_QUERY = "A query parameter is invalid; the message names it"
+# Loaded query strings each view keeps (at most MAX_QUERY_BYTES each).
+KEPT_QUERIES = 256
 
 
 def _json(schema, description: str) -> dict:
@@ -70,19 +72,45 @@ def operation(
     defaults = {400: BAD_QUERY} if query is not None else {}
     responses = {**defaults, **responses, 500: responses.get(500, SERVER_ERROR)}
     described["responses"] = {str(code): _response(value) for code, value in responses.items()}
-    schema = query() if query is not None else None
+    loader = QueryLoader(query()) if query is not None else None
 
     def declare(view):
         @functools.wraps(view)
         def load_and_call(*args, **kwargs):
-            if schema is None:
+            if loader is None:
                 return view(*args, **kwargs)
-            return view(query_arguments(schema), *args, **kwargs)
+            return view(loader.load(), *args, **kwargs)
 
         load_and_call.openapi_operation = {**_summary(view), **described}
         return load_and_call
 
     return declare
+
+
+class QueryLoader:
+    """A view's query strings loaded through its schema, each distinct one loaded once.
+
+    Loading depends on nothing but the query string, and clients send the same few over and
+    over (none, `page=1&limit=30`...): marshmallow's work is done the first time only. A bad
+    query string is not kept; it is refused each time. Past KEPT_QUERIES the kept ones are
+    forgotten (query strings come from clients).
+    """
+
+    def __init__(self, schema) -> None:
+        """Load through `schema` (an instance)."""
+        self.schema = schema
+        self.kept: dict[bytes, dict] = {}
+
+    def load(self) -> dict:
+        """The request's query parameters, loaded (a copy: a view may change its own)."""
+        sent = request.query_string
+        loaded = self.kept.get(sent)
+        if loaded is None:
+            loaded = query_arguments(self.schema)
+            if len(self.kept) >= KEPT_QUERIES:
+                self.kept.clear()
+            self.kept[sent] = loaded
+        return dict(loaded)
 
 
 def query_arguments(schema) -> dict:

@@ -9,6 +9,7 @@ import os
 
 from flask import Flask, current_app
 
+from blueprints.reading import close_read_connection, read_connection
 from database import end_snapshot
 from extensions import db
 from models import NodeStatus
@@ -50,13 +51,14 @@ def pull_missing(*node_ids: str) -> bool:
     )
     wanted = []
     for key in list(keys)[: puller.settings.max_nodes]:
-        held = catalog.get_node(db.session, key)
+        held = catalog.get_node(read_connection(), key)
         if held is None or held.status != NodeStatus.BANNED:
             wanted.append(key)
     if not wanted:
         return False
     # The fetch writes through its own connections; a read transaction kept open meanwhile
     # would hold back its WAL checkpoint and hide what it stored.
+    close_read_connection()
     end_snapshot(db.session)
     puller.pull(db.engine, wanted)
     return True

@@ -17,8 +17,8 @@ from blueprints.nodes import (
     servable_node,
 )
 from blueprints.operations import operation
+from blueprints.reading import read_connection
 from blueprints.responses import json_response
-from extensions import db
 from schemas.node_version import NodeVersionSchema
 from schemas.pages import (
     ListAllNodeVersionsQuerySchema,
@@ -63,7 +63,7 @@ def version_page(page: catalog.Page, include_status_reason: bool):
 def list_node_versions(args: dict, nodeId: str):
     """List all versions of a node"""
     node = servable_node(nodeId)
-    serialized = catalog.node_versions(db.session, node, args.get("statuses"))
+    serialized = catalog.node_versions(read_connection(), node, args.get("statuses"))
     return json_response(version_documents(serialized, args["include_status_reason"]))
 
 
@@ -97,11 +97,11 @@ def list_all_node_versions(args: dict):
     number, size = args["page"], args["page_size"]
     node = None
     if args.get("node_id"):
-        node = catalog.get_node(db.session, args["node_id"])
+        node = catalog.get_node(read_connection(), args["node_id"])
         if node is None:
             return version_page(catalog.Page([], 0, number, size), args["include_status_reason"])
         refuse_banned(node)
     page = catalog.find_versions(
-        db.session, number, size, node, args.get("statuses"), args.get("status_reason")
+        read_connection(), number, size, node, args.get("statuses"), args.get("status_reason")
     )
     return version_page(page, args["include_status_reason"])

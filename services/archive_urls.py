@@ -26,6 +26,11 @@ def marked_archive_url(node_id: str, version: str) -> str:
     return ARCHIVE_URL_MARK + archive_path(node_id, version)
 
 
+def marks_archive_urls(body: bytes) -> bool:
+    """Whether a JSON body holds a marked downloadUrl (and so needs the mirror's URL)."""
+    return _MARKED in body
+
+
 def resolve_archive_urls(body: bytes, base_url: str) -> bytes:
     """Replace every marked downloadUrl in a JSON body with one under `base_url`."""
     if _MARKED not in body:

@@ -40,11 +40,18 @@ def classify_pair(node_id: str, version: str) -> str | None:
     return None
 
 
-def find_serialized_versions(session: Session, keys: Sequence[str]) -> dict[str, str]:
+def connection_of(reader: Session | sa.Connection) -> sa.Connection:
+    """The connection a session runs its statements on (a connection is its own)."""
+    return reader if isinstance(reader, sa.Connection) else reader.connection()
+
+
+def find_serialized_versions(
+    session: Session | sa.Connection, keys: Sequence[str]
+) -> dict[str, str]:
     """Map each stored pair key among `keys` to its serialized NodeVersion."""
     if not keys:
         return {}
-    connection = session.connection()
+    connection = connection_of(session)
     if connection.dialect.name == "sqlite":
         return dict(
             connection.execute(_SQLITE_BY_KEYS, {"keys": orjson.dumps(keys).decode()}).all()
@@ -85,7 +92,9 @@ def _pair_keys(pairs: Sequence[tuple[str, str]]) -> list[str | None]:
     return keys
 
 
-def look_up_node_versions(session: Session, pairs: Sequence[tuple[str, str]]) -> list[dict]:
+def look_up_node_versions(
+    session: Session | sa.Connection, pairs: Sequence[tuple[str, str]]
+) -> list[dict]:
     """One BulkNodeVersionResult per pair, in order; node_version is pre-serialized JSON."""
     keys = _pair_keys(pairs)
     found = find_serialized_versions(session, list({key for key in keys if key is not None}))

@@ -31,6 +31,7 @@ from models import (
 )
 from models.casefold import ascii_lower, fold_ascii
 from services import listings
+from services.catalog.lookup import connection_of
 from services.catalog.semver import precedence_key
 from services.catalog.served_nodes import (
     ANSWER_COLUMNS,
@@ -180,7 +181,7 @@ def _page_query(
     """`columns` of the nodes on `page`, by `order` or else by id; all nodes by id are reached
     through the stored anchors; on PostgreSQL a search's matches are found first."""
     conditions = _node_conditions(filters)
-    if _searches(filters) and session.get_bind().dialect.name == "postgresql":
+    if _searches(filters) and connection_of(session).dialect.name == "postgresql":
         query = _found_first(columns, conditions)
     else:
         query = columns.where(*conditions)

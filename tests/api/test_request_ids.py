@@ -1,11 +1,14 @@
 """X-Request-Id: a proxy's id is kept when short and plain, else a new one is made; every
 answer, errors included, carries it back."""
 
+import os
 import re
+import uuid
 
 import pytest
 import sqlalchemy as sa
 
+from blueprints.observe import new_request_id
 from extensions import db
 from tests.metrics import scrape, value
 
@@ -74,3 +77,26 @@ def test_a_server_failure_carries_the_request_id_and_is_counted(make_mirror):
     assert response.status_code == 500
     assert response.headers["X-Request-Id"] == "failing-1"
     assert value(scrape(client), "mirror_http_requests_total", **labels) == before + 1
+
+
+def test_new_ids_are_random_version_4_uuids_in_hex():
+    made = {new_request_id() for _ in range(2000)}
+    assert len(made) == 2000
+    for made_id in made:
+        parsed = uuid.UUID(made_id)
+        assert NEW_ID.fullmatch(made_id) and parsed.hex == made_id
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+def test_forked_workers_make_ids_of_their_own():
+    # gunicorn forks its workers from one loaded app: each must not repeat the others' ids.
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.write(writing, new_request_id().encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    childs = os.read(reading, 64).decode()
+    os.close(reading)
+    os.close(writing)
+    assert NEW_ID.fullmatch(childs) and childs != new_request_id()
