@@ -11,25 +11,23 @@ supported_accelerator keep nodes that list the value (any case) or list nothing 
 marked Deleted are listed like the rest (only include_banned=false leaves any node out).
 """
 
-import json
 import math
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import (
-    ComfyNode,
-    Node,
-    NodeStatus,
-    NodeVersion,
-    NodeVersionStatus,
-    pair_key,
+from models import Node, NodeVersion, NodeVersionStatus, pair_key
+from services.catalog.conditions import (
+    NodeFilters,
+    contains,
+    found_first,
+    node_conditions,
+    search_index_usable,
+    searches,
 )
-from models.casefold import ascii_lower, fold_ascii
 from services.catalog.semver import precedence_key
 from services.catalog.served_nodes import (
     ANSWER_COLUMNS,
@@ -57,84 +55,6 @@ class Page:
     def offset(self) -> int:
         """How many items precede this page."""
         return (self.number - 1) * self.size
-
-
-@dataclass
-class NodeFilters:
-    """What a listing or search of nodes keeps; every filter left as None keeps everything."""
-
-    node_ids: list[str] | None = None
-    changed_after: datetime | None = None
-    include_banned: bool = True
-    supported_os: str | None = None
-    supported_accelerator: str | None = None
-    search: str | None = None
-    repository_search: str | None = None
-    comfy_node_search: str | None = None
-    publisher_id: str | None = None
-
-
-def _contains(column, text: str):
-    """Case-insensitive (A-Z) substring match; % and _ in `text` are matched literally."""
-    return ascii_lower(column).contains(fold_ascii(text), autoescape=True)
-
-
-def _declares(column, value: str):
-    """A JSON list column holds `value` (any case), or declares nothing and so restricts nothing."""
-    as_text = ascii_lower(sa.cast(column, sa.Text))
-    # JSON columns hold json.dumps text, so an element appears in it exactly as dumped here.
-    element = json.dumps(fold_ascii(value))
-    return sa.or_(
-        column.is_(None),
-        as_text.in_(("null", "[]")),
-        as_text.contains(element, autoescape=True),
-    )
-
-
-def _node_conditions(filters: NodeFilters) -> list:
-    """The WHERE clauses that implement `filters`."""
-    conditions = []
-    if filters.node_ids is not None:
-        conditions.append(
-            Node.normalized_id.in_(sorted({node_id.lower() for node_id in filters.node_ids}))
-        )
-    if filters.publisher_id is not None:
-        conditions.append(Node.publisher_id == filters.publisher_id)
-    if filters.changed_after is not None:
-        conditions.append(Node.changed_at > filters.changed_after)
-    if not filters.include_banned:
-        conditions.append(Node.status != NodeStatus.BANNED)
-    if filters.supported_os:
-        conditions.append(_declares(Node.supported_os, filters.supported_os))
-    if filters.supported_accelerator:
-        conditions.append(_declares(Node.supported_accelerators, filters.supported_accelerator))
-    if filters.search:
-        conditions.append(
-            sa.or_(
-                *(
-                    _contains(column, filters.search)
-                    for column in (Node.id, Node.name, Node.description, Node.author)
-                )
-            )
-        )
-    if filters.repository_search:
-        conditions.append(_contains(Node.repository, filters.repository_search))
-    if filters.comfy_node_search:
-        # A class the node's latest version registers, or a name it claims (preempts).
-        provided = (
-            sa.select(ComfyNode.id)
-            .join(NodeVersion, ComfyNode.node_version_id == NodeVersion.id)
-            .where(
-                NodeVersion.node_normalized_id == Node.normalized_id,
-                NodeVersion.version == Node.latest_version,
-                ComfyNode.normalized_name.contains(
-                    fold_ascii(filters.comfy_node_search), autoescape=True
-                ),
-            )
-        )
-        names = sa.cast(Node.preempted_comfy_node_names, sa.Text)
-        conditions.append(sa.or_(provided.exists(), _contains(names, filters.comfy_node_search)))
-    return conditions
 
 
 def find_nodes(session: Session, filters: NodeFilters, number: int, size: int) -> Page:
@@ -166,7 +86,8 @@ def _counted_page(session: Session, filters: NodeFilters, number: int, size: int
 
     Past the end nothing is fetched (and no huge OFFSET goes to the database to refuse).
     """
-    counted = sa.select(sa.func.count()).select_from(Node).where(*_node_conditions(filters))
+    conditions = node_conditions(filters, search_index_usable(session, filters))
+    counted = sa.select(sa.func.count()).select_from(Node).where(*conditions)
     return Page(items=[], total=session.execute(counted).scalar_one(), number=number, size=size)
 
 
@@ -174,31 +95,12 @@ def _page_query(
     session: Session, filters: NodeFilters, columns: sa.Select, order: tuple, page: Page
 ) -> sa.Select:
     """`columns` of the nodes on `page`; on PostgreSQL a search's matches are found first."""
-    conditions = _node_conditions(filters)
-    if _searches(filters) and session.get_bind().dialect.name == "postgresql":
-        query = _found_first(columns, conditions)
+    conditions = node_conditions(filters, search_index_usable(session, filters))
+    if searches(filters) and session.get_bind().dialect.name == "postgresql":
+        query = found_first(columns, conditions)
     else:
         query = columns.where(*conditions)
     return query.order_by(*order).offset(page.offset).limit(page.size)
-
-
-def _searches(filters: NodeFilters) -> bool:
-    """Whether `filters` match substrings of the columns with trigram indexes (models/search.py)."""
-    return bool(filters.search or filters.repository_search)
-
-
-def _found_first(columns: sa.Select, conditions: list) -> sa.Select:
-    """The nodes `conditions` keep, every one found before any is ordered.
-
-    A search keeps few nodes, scattered through the id order. Asked for the first page, the
-    PostgreSQL planner would rather walk the primary key testing every node until the page is
-    full (it expects that soon), which is a scan of the table; found first, in a materialized
-    CTE, the matches come from the trigram indexes, and only they are sorted. (SQLite, with no
-    such index, scans either way, and faster without the CTE.)
-    """
-    found = sa.select(Node.normalized_id).where(*conditions).cte("found")
-    found = found.prefix_with("MATERIALIZED")
-    return columns.join(found, Node.normalized_id == found.c.normalized_id)
 
 
 def get_node(session: Session, node_id: str) -> sa.Row | None:
@@ -221,7 +123,7 @@ def _version_conditions(
     if statuses:
         conditions.append(NodeVersion.status.in_(statuses))
     if status_reason:
-        conditions.append(_contains(NodeVersion.status_reason, status_reason))
+        conditions.append(contains(NodeVersion.status_reason, status_reason))
     return conditions
 
 

@@ -13,7 +13,19 @@ STAGING = "stale staging folders"
 LATEST = "inconsistent latest versions"
 SERIALIZED = "inconsistent serialized versions"
 SERVED = "inconsistent served nodes"
-KINDS = (INTEGRITY, MISSING, CORRUPT, ARCHIVE_RECORDS, ORPHAN, STAGING, LATEST, SERIALIZED, SERVED)
+SEARCH_INDEX = "search index out of step"
+KINDS = (
+    INTEGRITY,
+    MISSING,
+    CORRUPT,
+    ARCHIVE_RECORDS,
+    ORPHAN,
+    STAGING,
+    LATEST,
+    SERIALIZED,
+    SERVED,
+    SEARCH_INDEX,
+)
 
 
 @dataclass(frozen=True)

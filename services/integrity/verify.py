@@ -30,6 +30,7 @@ from services.integrity.report import (
     STAGING,
     VerifyReport,
 )
+from services.integrity.search_index import check_search_index
 from services.progress import Progress
 
 # Kinds of problem, in the order a report lists them.
@@ -64,6 +65,7 @@ def verify_mirror(
     check_database(session, report)
     check_archives(session, store, report, progress)
     check_derived_data(session, report, progress)
+    check_search_index(session, report)
     report.comfy_nodes = index_figures(session)
     return report
 
