@@ -1,0 +1,26 @@
+"""The search benchmark still runs end to end on a tiny mirror, so it cannot rot unnoticed."""
+
+import pytest
+
+from bench import search
+from tests.databases import POSTGRESQL, backend, postgres_url
+
+pytestmark = pytest.mark.slow
+
+
+def test_search_benchmark_times_each_term_with_and_without_the_index(tmp_path):
+    server = ["--database-url", postgres_url()] if backend() == POSTGRESQL else []
+    out = tmp_path / "figures.json"
+
+    results = search.main(["--smoke", "--workdir", str(tmp_path), "--json", str(out), *server])
+
+    figures = results["sizes"][40]
+    for state in ("scanned", "indexed"):
+        assert set(figures[state]) == set(search.TERMS)
+        assert figures[state]["common"]["total"] == 40
+        for found in figures[state].values():
+            assert found["api"]["median_ms"] > 0
+            assert found["web"]["p95_ms"] > 0
+    index = "nodes_search" if backend() != POSTGRESQL else "_search"
+    assert all(index in plan for plan in figures["plans"]), figures["plans"]
+    assert out.read_bytes().startswith(b"{")
