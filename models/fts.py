@@ -84,13 +84,18 @@ def create_search_index(connection: sa.Connection) -> bool:
     return True
 
 
+def search_index_drops() -> tuple[str, ...]:
+    """The SQL that drops the index and its triggers, where they are."""
+    triggers = tuple(f"DROP TRIGGER IF EXISTS {trigger}" for trigger in TRIGGERS)
+    return (*triggers, f"DROP TABLE IF EXISTS {SEARCH_TABLE}")
+
+
 def drop_search_index(connection: sa.Connection) -> None:
     """SQLite: drop the index and its triggers, if there."""
     if connection.dialect.name != "sqlite":
         return
-    for trigger in TRIGGERS:
-        connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
-    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {SEARCH_TABLE}")
+    for statement in search_index_drops():
+        connection.exec_driver_sql(statement)
 
 
 def search_index_ready(connection: sa.Connection) -> bool:
@@ -123,6 +128,12 @@ def indexed_rows(columns: tuple[str, ...], folded_term: str) -> sa.Select:
         sa.literal(phrase_query(columns, folded_term), sa.Text)
     )
     return sa.select(table.c.rowid).where(match)
+
+
+def candidates(columns: tuple[str, ...], folded_term: str, cap: int) -> sa.Select:
+    """How many nodes `indexed_rows` finds, counted no further than `cap` (FTS5 stops there)."""
+    found = indexed_rows(columns, folded_term).limit(cap).subquery()
+    return sa.select(sa.func.count()).select_from(found)
 
 
 def after_create_nodes(target, connection: sa.Connection, **kw) -> None:

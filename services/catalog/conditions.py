@@ -15,13 +15,18 @@ from sqlalchemy.orm import Session
 
 from models import ComfyNode, Node, NodeStatus, NodeVersion
 from models.casefold import ascii_lower, fold_ascii
-from models.fts import indexed, indexed_rows, search_index_ready
+from models.fts import candidates, indexed, indexed_rows, search_index_ready
 
 # The columns `search` matches, and `repository_search` (models/fts.py indexes them by name).
 SEARCHED = (Node.id, Node.name, Node.description, Node.author)
 REPOSITORY = (Node.repository,)
 # SQLite's own row number, which ties a node to its row of the search index.
 _NODE_ROWID = sa.literal_column(f"{Node.__tablename__}.rowid")
+# A term held by more than one node in DENSE_SHARE is searched by scanning: the scan walks the
+# id order and stops once the page is full, while the index would read and sort every match
+# (and a count reads every node either way).
+DENSE_SHARE = 4
+_TERMS = {"search": SEARCHED, "repository_search": REPOSITORY}
 
 
 @dataclass
@@ -57,16 +62,18 @@ def _declares(column, value: str):
 
 
 def _matches(columns: tuple, term: str, use_index: bool) -> list:
-    """`term` is a substring of one of `columns`: through SQLite's index when `use_index`."""
+    """`term` is a substring of one of `columns`: candidates from SQLite's index when
+    `use_index`, each then tested exactly."""
     exact = sa.or_(*(contains(column, term) for column in columns))
-    if not (use_index and indexed(term)):
+    if not use_index:
         return [exact]
     names = tuple(column.name for column in columns)
     return [_NODE_ROWID.in_(indexed_rows(names, fold_ascii(term))), exact]
 
 
-def node_conditions(filters: NodeFilters, use_index: bool = False) -> list:
-    """The WHERE clauses that implement `filters`; `use_index`: SQLite's search index is ready."""
+def node_conditions(filters: NodeFilters, indexed_terms: frozenset = frozenset()) -> list:
+    """The WHERE clauses that implement `filters`; `indexed_terms`: the filters ("search",
+    "repository_search") whose candidates come from SQLite's search index."""
     conditions = []
     if filters.node_ids is not None:
         conditions.append(
@@ -83,9 +90,10 @@ def node_conditions(filters: NodeFilters, use_index: bool = False) -> list:
     if filters.supported_accelerator:
         conditions.append(_declares(Node.supported_accelerators, filters.supported_accelerator))
     if filters.search:
-        conditions += _matches(SEARCHED, filters.search, use_index)
+        conditions += _matches(SEARCHED, filters.search, "search" in indexed_terms)
     if filters.repository_search:
-        conditions += _matches(REPOSITORY, filters.repository_search, use_index)
+        repository = "repository_search" in indexed_terms
+        conditions += _matches(REPOSITORY, filters.repository_search, repository)
     if filters.comfy_node_search:
         conditions.append(_provides(filters.comfy_node_search))
     return conditions
@@ -111,21 +119,46 @@ def searches(filters: NodeFilters) -> bool:
     return bool(filters.search or filters.repository_search)
 
 
-def search_index_usable(session: Session, filters: NodeFilters) -> bool:
-    """Whether a search by `filters` can take its candidates from SQLite's search index."""
+def indexed_searches(session: Session, filters: NodeFilters) -> frozenset:
+    """The terms of `filters` whose candidates SQLite's search index should give: where it is
+    ready, for terms of three characters or more held by few enough nodes (else the scan)."""
     if not searches(filters) or session.get_bind().dialect.name != "sqlite":
-        return False
-    return search_index_ready(session.connection())
+        return frozenset()
+    connection = session.connection()
+    if not search_index_ready(connection):
+        return frozenset()
+    # The highest rowid: as many as the nodes held, or a few more, read in one step.
+    nodes = connection.exec_driver_sql("SELECT max(rowid) FROM nodes").scalar() or 0
+    cap = nodes // DENSE_SHARE + 1
+    chosen = set()
+    for name, columns in _TERMS.items():
+        term = getattr(filters, name)
+        if not term or not indexed(term):
+            continue
+        names = tuple(column.name for column in columns)
+        if session.execute(candidates(names, fold_ascii(term), cap)).scalar_one() < cap:
+            chosen.add(name)
+    return frozenset(chosen)
 
 
-def found_first(columns: sa.Select, conditions: list) -> sa.Select:
-    """The nodes `conditions` keep, every one found before any is ordered.
+def found_first(
+    columns: sa.Select, conditions: list, order: tuple, offset: int, size: int
+) -> sa.Select:
+    """`columns` of the page of nodes `conditions` keep, that page found before any is read.
 
     A search keeps few nodes, scattered through the id order. Asked for the first page, the
     PostgreSQL planner would rather walk the primary key testing every node until the page is
     full (it expects that soon), which is a scan of the table; found first, in a materialized
-    CTE, the matches come from the trigram indexes, and only they are sorted.
+    CTE, the matches come from the trigram indexes, and only their keys are sorted and cut to
+    the page, so a term most nodes hold reads whole rows for one page, not for every match.
     """
-    found = sa.select(Node.normalized_id).where(*conditions).cte("found")
-    found = found.prefix_with("MATERIALIZED")
-    return columns.join(found, Node.normalized_id == found.c.normalized_id)
+    found = (
+        sa.select(Node.normalized_id)
+        .where(*conditions)
+        .order_by(*order)
+        .offset(offset)
+        .limit(size)
+        .cte("found")
+        .prefix_with("MATERIALIZED")
+    )
+    return columns.join(found, Node.normalized_id == found.c.normalized_id).order_by(*order)

@@ -24,8 +24,8 @@ from services.catalog.conditions import (
     NodeFilters,
     contains,
     found_first,
+    indexed_searches,
     node_conditions,
-    search_index_usable,
     searches,
 )
 from services.catalog.semver import precedence_key
@@ -59,10 +59,11 @@ class Page:
 
 def find_nodes(session: Session, filters: NodeFilters, number: int, size: int) -> Page:
     """One page of the nodes `filters` keeps, by id, as documents ready to send."""
-    page = _counted_page(session, filters, number, size)
+    conditions = node_conditions(filters, indexed_searches(session, filters))
+    page = _counted_page(session, conditions, number, size)
     if page.offset < page.total:
         answers = sa.select(*ANSWER_COLUMNS).select_from(WITH_LATEST)
-        query = _page_query(session, filters, answers, (Node.normalized_id,), page)
+        query = _page_query(session, filters, conditions, answers, (Node.normalized_id,), page)
         page.items = served_documents(session, query)
     return page
 
@@ -72,35 +73,36 @@ def find_node_rows(
 ) -> Page:
     """One page of the nodes `filters` keeps, as rows; by id unless `order` names other
     columns (the id last, so that pages never overlap)."""
-    page = _counted_page(session, filters, number, size)
+    conditions = node_conditions(filters, indexed_searches(session, filters))
+    page = _counted_page(session, conditions, number, size)
     if page.offset < page.total:
         order = order or (Node.normalized_id,)
-        page.items = list(
-            session.scalars(_page_query(session, filters, sa.select(Node), order, page))
-        )
+        query = _page_query(session, filters, conditions, sa.select(Node), order, page)
+        page.items = list(session.scalars(query))
     return page
 
 
-def _counted_page(session: Session, filters: NodeFilters, number: int, size: int) -> Page:
-    """A page of the nodes `filters` keeps, with their total and no items yet.
+def _counted_page(session: Session, conditions: list, number: int, size: int) -> Page:
+    """A page of the nodes `conditions` keep, with their total and no items yet.
 
     Past the end nothing is fetched (and no huge OFFSET goes to the database to refuse).
     """
-    conditions = node_conditions(filters, search_index_usable(session, filters))
     counted = sa.select(sa.func.count()).select_from(Node).where(*conditions)
     return Page(items=[], total=session.execute(counted).scalar_one(), number=number, size=size)
 
 
 def _page_query(
-    session: Session, filters: NodeFilters, columns: sa.Select, order: tuple, page: Page
+    session: Session,
+    filters: NodeFilters,
+    conditions: list,
+    columns: sa.Select,
+    order: tuple,
+    page: Page,
 ) -> sa.Select:
-    """`columns` of the nodes on `page`; on PostgreSQL a search's matches are found first."""
-    conditions = node_conditions(filters, search_index_usable(session, filters))
+    """`columns` of the nodes on `page`; on PostgreSQL a search's page is found first."""
     if searches(filters) and session.get_bind().dialect.name == "postgresql":
-        query = found_first(columns, conditions)
-    else:
-        query = columns.where(*conditions)
-    return query.order_by(*order).offset(page.offset).limit(page.size)
+        return found_first(columns, conditions, order, page.offset, page.size)
+    return columns.where(*conditions).order_by(*order).offset(page.offset).limit(page.size)
 
 
 def get_node(session: Session, node_id: str) -> sa.Row | None:

@@ -76,6 +76,17 @@ def test_a_term_too_short_for_trigrams_scans_and_still_finds(app, client, nodes)
     assert found["total"] == len([i for i in range(300) if "42" in f"{i:04d} {i}"])
 
 
+def test_a_term_most_nodes_hold_is_searched_by_scanning_the_id_order(app, client, nodes):
+    # Every node holds "number": the scan fills the page from the first nodes it walks,
+    # where the index would read and sort all 300.
+    plans = search_plans(app, client, "/nodes/search?search=NUMBER")
+    found = client.get("/nodes/search?search=NUMBER").get_json()
+
+    assert all(SEARCH_TABLE not in plan for plan in plans), plans
+    assert found["total"] == 300
+    assert found["nodes"][0]["id"] == "pack-0000"
+
+
 def index_rows(app) -> int:
     """How many rows the search index holds."""
     with app.app_context():
