@@ -29,6 +29,8 @@ from tests.databases import query_plans, statements_run
 # What each term finds among generated nodes ("ComfyUI Pack N", "... samplers, masks ...").
 TERMS = {"rare": "pack 4242", "common": "samplers", "short": "42"}
 WEB_PAGE = "/web/search?q={}"
+# What every request costs beside its SQL: one node, read by its key (bench/dumps.py's ids).
+FLOOR = "/nodes/comfyui-pack-00001"
 HTML = {"Accept": "text/html"}
 
 
@@ -63,7 +65,12 @@ def timed(client, url: str, repeat: int, headers: dict | None = None) -> dict:
         response = client.get(url, headers=headers)
         seconds.append(time.perf_counter() - start)
         assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    seconds.sort()
+    return percentiles(seconds)
+
+
+def percentiles(seconds: list[float]) -> dict:
+    """The median and 95th percentile of `seconds`, in milliseconds."""
+    seconds = sorted(seconds)
     return {
         "median_ms": round(statistics.median(seconds) * 1000, 2),
         "p95_ms": round(seconds[min(len(seconds) - 1, int(len(seconds) * 0.95))] * 1000, 2),
@@ -71,18 +78,38 @@ def timed(client, url: str, repeat: int, headers: dict | None = None) -> dict:
 
 
 def measure(app, repeat: int) -> dict:
-    """Each term's API search and web search, timed, with the API's total."""
+    """Each term's API search and web search, timed, with the API's total and the time of the
+    API's SQL alone; and the floor: a request for one node, the app's fixed cost."""
     client = app.test_client()
-    figures = {}
+    figures = {"floor": timed(client, FLOOR, repeat)}
     for label, term in TERMS.items():
         query = term.replace(" ", "+")
         api = f"/nodes/search?search={query}"
         figures[label] = {
             "api": timed(client, api, repeat),
             "web": timed(client, WEB_PAGE.format(query), repeat, HTML),
+            "sql": sql_timed(app, api, repeat),
             "total": client.get(api).get_json()["total"],
         }
     return figures
+
+
+def sql_timed(app, url: str, repeat: int) -> dict:
+    """Median and p95 milliseconds of running, through the driver, every statement `url` ran."""
+    with app.app_context():
+        with statements_run(db.engine, "SELECT") as statements:
+            app.test_client().get(url)
+        with db.engine.connect() as connection:
+            cursor = connection.connection.driver_connection.cursor()
+            seconds = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                for statement, parameters in statements:
+                    cursor.execute(statement, parameters)
+                    cursor.fetchall()
+                seconds.append(time.perf_counter() - start)
+            connection.rollback()
+    return percentiles(seconds)
 
 
 def plans(app) -> list[str]:
@@ -150,12 +177,13 @@ def main(argv: list[str] | None = None) -> dict:
     if len(sizes) > 1:
         smallest, largest = results["sizes"][sizes[0]], results["sizes"][sizes[-1]]
         results["growth"] = {
-            label: round(
-                largest["indexed"][label]["api"]["median_ms"]
-                / smallest["indexed"][label]["api"]["median_ms"],
+            f"{label} {part}": round(
+                largest["indexed"][label][part]["median_ms"]
+                / smallest["indexed"][label][part]["median_ms"],
                 2,
             )
             for label in TERMS
+            for part in ("api", "sql")
         }
     report(args, results)
     if args.json:
@@ -170,18 +198,20 @@ def report(args: argparse.Namespace, results: dict) -> None:
     for nodes, figures in results["sizes"].items():
         print(f"{nodes} nodes: {figures['build']}")
         for state in ("scanned", "indexed"):
+            floor = figures[state]["floor"]
+            print(f"  {state:8} floor (one node): {floor['median_ms']} / {floor['p95_ms']}")
             for label, term in TERMS.items():
                 found = figures[state][label]
-                api, web = found["api"], found["web"]
+                api, web, sql = found["api"], found["web"], found["sql"]
                 print(
                     f"  {state:8} {label:6} {term!r:12} {found['total']:6} found: "
-                    f"API {api['median_ms']} / {api['p95_ms']}, "
-                    f"web {web['median_ms']} / {web['p95_ms']}"
+                    f"API {api['median_ms']} / {api['p95_ms']} (SQL {sql['median_ms']} / "
+                    f"{sql['p95_ms']}), web {web['median_ms']} / {web['p95_ms']}"
                 )
         for plan in figures["plans"]:
             print("    " + plan.replace("\n", "\n    "))
     if "growth" in results:
-        print(f"indexed API median, largest size / smallest: {results['growth']}")
+        print(f"indexed medians, largest size / smallest: {results['growth']}")
 
 
 if __name__ == "__main__":
