@@ -55,17 +55,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def timed(client, url: str, repeat: int, headers: dict | None = None) -> dict:
-    """Median and 95th-percentile milliseconds of `repeat` requests (after two unmeasured)."""
-    for _ in range(2):
-        client.get(url, headers=headers)
-    seconds = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        response = client.get(url, headers=headers)
-        seconds.append(time.perf_counter() - start)
-        assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    return percentiles(seconds)
+def timed(client, requests: dict[str, tuple[str, dict | None]], repeat: int) -> dict:
+    """Each request's median and 95th-percentile milliseconds over `repeat` rounds (after two
+    unmeasured), the requests interleaved so that each sees the same machine."""
+    seconds = {label: [] for label in requests}
+    for round_number in range(repeat + 2):
+        for label, (url, headers) in requests.items():
+            start = time.perf_counter()
+            response = client.get(url, headers=headers)
+            elapsed = time.perf_counter() - start
+            assert response.status_code == 200, response.get_data(as_text=True)[:500]
+            if round_number >= 2:
+                seconds[label].append(elapsed)
+    return {label: percentiles(times) for label, times in seconds.items()}
 
 
 def percentiles(seconds: list[float]) -> dict:
@@ -81,13 +83,18 @@ def measure(app, repeat: int) -> dict:
     """Each term's API search and web search, timed, with the API's total and the time of the
     API's SQL alone; and the floor: a request for one node, the app's fixed cost."""
     client = app.test_client()
-    figures = {"floor": timed(client, FLOOR, repeat)}
+    requests = {"floor": (FLOOR, None)}
     for label, term in TERMS.items():
         query = term.replace(" ", "+")
-        api = f"/nodes/search?search={query}"
+        requests[f"{label} api"] = (f"/nodes/search?search={query}", None)
+        requests[f"{label} web"] = (WEB_PAGE.format(query), HTML)
+    times = timed(client, requests, repeat)
+    figures = {"floor": times["floor"]}
+    for label in TERMS:
+        api = requests[f"{label} api"][0]
         figures[label] = {
-            "api": timed(client, api, repeat),
-            "web": timed(client, WEB_PAGE.format(query), repeat, HTML),
+            "api": times[f"{label} api"],
+            "web": times[f"{label} web"],
             "sql": sql_timed(app, api, repeat),
             "total": client.get(api).get_json()["total"],
         }
