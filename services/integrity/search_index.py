@@ -1,6 +1,5 @@
 """SQLite's search index (models/fts.py) checked against the nodes it indexes, and made again."""
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from models.fts import (
@@ -31,14 +30,6 @@ def check_search_index(session: Session, report: VerifyReport) -> None:
     if not search_index_ready(connection):
         detail = "the search index or one of its triggers is missing (searches scan the nodes)"
         report.add(SEARCH_INDEX, SEARCH_TABLE, detail)
-        return
-    try:
-        with connection.begin_nested():
-            connection.exec_driver_sql(
-                f"INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}) VALUES ('integrity-check')"
-            )
-    except sa.exc.DBAPIError as exc:
-        report.add(SEARCH_INDEX, SEARCH_TABLE, f"the search index is damaged: {exc.orig}")
         return
     stale, extra = connection.exec_driver_sql(_OUT_OF_STEP).one()
     if stale or extra:
