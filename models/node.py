@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import db
 from models.columns import ordered_string, status_enum, utcnow
+from models.fts import after_create_nodes, before_drop_nodes
 from models.search import before_create_nodes, trigram_index
 from models.statuses import NodeStatus
 
@@ -59,8 +60,11 @@ class Node(db.Model):
     served: Mapped[str | None] = mapped_column(sa.Text)
 
 
-# What `search` and `repository_search` match substrings of: trigram-indexed on PostgreSQL.
+# What `search` and `repository_search` match substrings of: trigram-indexed on PostgreSQL, and
+# on SQLite in models/fts.py's FTS5 table (made and dropped with `nodes`).
 SEARCHED_COLUMNS = (Node.id, Node.name, Node.description, Node.author, Node.repository)
 for searched in SEARCHED_COLUMNS:
     trigram_index(searched.expression)
 event.listen(Node.__table__, "before_create", before_create_nodes)
+event.listen(Node.__table__, "after_create", after_create_nodes)
+event.listen(Node.__table__, "before_drop", before_drop_nodes)

@@ -13,6 +13,7 @@ import warnings
 import sqlalchemy as sa
 
 from models.casefold import ascii_lower
+from models.fts import SEARCH_TABLE
 
 TRIGRAM_EXTENSION = "pg_trgm"
 TRIGRAM_OPS = "gin_trgm_ops"
@@ -91,7 +92,8 @@ def before_create_nodes(target, connection: sa.Connection, **kw) -> None:
 
 
 def schema_object_included(connection: sa.Connection):
-    """An `include_object` for Alembic: leave out trigram indexes this database cannot have."""
+    """An `include_object` for Alembic: leave out trigram indexes this database cannot have, and
+    SQLite's search index (models/fts.py: a virtual table and its own tables, not models)."""
     trigram = has_trigram_extension(connection)
     # Alembic cannot read expression indexes back from SQLite and warns of each it skips;
     # these are PostgreSQL's alone, left out there anyway.
@@ -103,6 +105,8 @@ def schema_object_included(connection: sa.Connection):
         """Skip a trigram index where it would not be made (SQLite, PostgreSQL without pg_trgm)."""
         if type_ == "index" and schema_object.info.get(TRIGRAM_INDEX) and not reflected:
             return trigram
+        if type_ == "table" and reflected and compare_to is None:
+            return name != SEARCH_TABLE and not name.startswith(f"{SEARCH_TABLE}_")
         return True
 
     return include

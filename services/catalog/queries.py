@@ -11,26 +11,24 @@ supported_accelerator keep nodes that list the value (any case) or list nothing 
 marked Deleted are listed like the rest (only include_banned=false leaves any node out).
 """
 
-import json
 import math
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import (
-    ComfyNode,
-    Node,
-    NodeStatus,
-    NodeVersion,
-    NodeVersionStatus,
-    pair_key,
-)
-from models.casefold import ascii_lower, fold_ascii
+from models import Node, NodeVersion, NodeVersionStatus, pair_key
 from services import listings
+from services.catalog.conditions import (
+    NodeFilters,
+    contains,
+    found_first,
+    indexed_searches,
+    node_conditions,
+    searches,
+)
 from services.catalog.lookup import connection_of
 from services.catalog.semver import precedence_key
 from services.catalog.served_nodes import (
@@ -61,90 +59,14 @@ class Page:
         return (self.number - 1) * self.size
 
 
-@dataclass
-class NodeFilters:
-    """What a listing or search of nodes keeps; every filter left as None keeps everything."""
-
-    node_ids: list[str] | None = None
-    changed_after: datetime | None = None
-    include_banned: bool = True
-    supported_os: str | None = None
-    supported_accelerator: str | None = None
-    search: str | None = None
-    repository_search: str | None = None
-    comfy_node_search: str | None = None
-    publisher_id: str | None = None
-
-
-def _contains(column, text: str):
-    """Case-insensitive (A-Z) substring match; % and _ in `text` are matched literally."""
-    return ascii_lower(column).contains(fold_ascii(text), autoescape=True)
-
-
-def _declares(column, value: str):
-    """A JSON list column holds `value` (any case), or declares nothing and so restricts nothing."""
-    as_text = ascii_lower(sa.cast(column, sa.Text))
-    # JSON columns hold json.dumps text, so an element appears in it exactly as dumped here.
-    element = json.dumps(fold_ascii(value))
-    return sa.or_(
-        column.is_(None),
-        as_text.in_(("null", "[]")),
-        as_text.contains(element, autoescape=True),
-    )
-
-
-def _node_conditions(filters: NodeFilters) -> list:
-    """The WHERE clauses that implement `filters`."""
-    conditions = []
-    if filters.node_ids is not None:
-        conditions.append(
-            Node.normalized_id.in_(sorted({node_id.lower() for node_id in filters.node_ids}))
-        )
-    if filters.publisher_id is not None:
-        conditions.append(Node.publisher_id == filters.publisher_id)
-    if filters.changed_after is not None:
-        conditions.append(Node.changed_at > filters.changed_after)
-    if not filters.include_banned:
-        conditions.append(Node.status != NodeStatus.BANNED)
-    if filters.supported_os:
-        conditions.append(_declares(Node.supported_os, filters.supported_os))
-    if filters.supported_accelerator:
-        conditions.append(_declares(Node.supported_accelerators, filters.supported_accelerator))
-    if filters.search:
-        conditions.append(
-            sa.or_(
-                *(
-                    _contains(column, filters.search)
-                    for column in (Node.id, Node.name, Node.description, Node.author)
-                )
-            )
-        )
-    if filters.repository_search:
-        conditions.append(_contains(Node.repository, filters.repository_search))
-    if filters.comfy_node_search:
-        # A class the node's latest version registers, or a name it claims (preempts).
-        provided = (
-            sa.select(ComfyNode.id)
-            .join(NodeVersion, ComfyNode.node_version_id == NodeVersion.id)
-            .where(
-                NodeVersion.node_normalized_id == Node.normalized_id,
-                NodeVersion.version == Node.latest_version,
-                ComfyNode.normalized_name.contains(
-                    fold_ascii(filters.comfy_node_search), autoescape=True
-                ),
-            )
-        )
-        names = sa.cast(Node.preempted_comfy_node_names, sa.Text)
-        conditions.append(sa.or_(provided.exists(), _contains(names, filters.comfy_node_search)))
-    return conditions
-
-
 def find_nodes(session: Session, filters: NodeFilters, number: int, size: int) -> Page:
     """One page of the nodes `filters` keeps, by id, as documents ready to send."""
-    page = _counted_page(session, filters, number, size)
+    conditions = node_conditions(filters, indexed_searches(session, filters))
+    page = _counted_page(session, conditions, number, size)
     if page.offset < page.total:
         answers = sa.select(*ANSWER_COLUMNS).select_from(WITH_LATEST)
-        page.items = served_documents(session, _page_query(session, filters, answers, (), page))
+        query = _page_query(session, filters, conditions, answers, (), page)
+        page.items = served_documents(session, query)
     return page
 
 
@@ -153,20 +75,20 @@ def find_node_rows(
 ) -> Page:
     """One page of the nodes `filters` keeps, as rows; by id unless `order` names other
     columns (the id last, so that pages never overlap)."""
-    page = _counted_page(session, filters, number, size)
+    conditions = node_conditions(filters, indexed_searches(session, filters))
+    page = _counted_page(session, conditions, number, size)
     if page.offset < page.total:
-        query = _page_query(session, filters, sa.select(Node), order, page)
+        query = _page_query(session, filters, conditions, sa.select(Node), order, page)
         page.items = list(session.scalars(query))
     return page
 
 
-def _counted_page(session: Session, filters: NodeFilters, number: int, size: int) -> Page:
-    """A page of the nodes `filters` keeps, with their total and no items yet.
+def _counted_page(session: Session, conditions: list, number: int, size: int) -> Page:
+    """A page of the nodes `conditions` keep, with their total and no items yet.
 
     Past the end nothing is fetched (and no huge OFFSET goes to the database to refuse). All
     nodes are counted once per import (services/listings.py); what filters keep, every time.
     """
-    conditions = _node_conditions(filters)
     if conditions:
         counted = sa.select(sa.func.count()).select_from(Node).where(*conditions)
         total = session.execute(counted).scalar_one()
@@ -176,38 +98,23 @@ def _counted_page(session: Session, filters: NodeFilters, number: int, size: int
 
 
 def _page_query(
-    session: Session, filters: NodeFilters, columns: sa.Select, order: tuple, page: Page
+    session: Session,
+    filters: NodeFilters,
+    conditions: list,
+    columns: sa.Select,
+    order: tuple,
+    page: Page,
 ) -> sa.Select:
     """`columns` of the nodes on `page`, by `order` or else by id; all nodes by id are reached
-    through the stored anchors; on PostgreSQL a search's matches are found first."""
-    conditions = _node_conditions(filters)
-    if _searches(filters) and connection_of(session).dialect.name == "postgresql":
-        query = _found_first(columns, conditions)
-    else:
-        query = columns.where(*conditions)
-    query = query.order_by(*(order or listings.NODES.keys)).limit(page.size)
-    if not order and not conditions:
+    through the stored anchors; on PostgreSQL a search's page is found first."""
+    by_id = not order
+    order = order or listings.NODES.keys
+    if searches(filters) and connection_of(session).dialect.name == "postgresql":
+        return found_first(columns, conditions, order, page.offset, page.size)
+    query = columns.where(*conditions).order_by(*order).limit(page.size)
+    if by_id and not conditions:
         return listings.seek(session, listings.NODES, query, page.offset)
     return query.offset(page.offset)
-
-
-def _searches(filters: NodeFilters) -> bool:
-    """Whether `filters` match substrings of the columns with trigram indexes (models/search.py)."""
-    return bool(filters.search or filters.repository_search)
-
-
-def _found_first(columns: sa.Select, conditions: list) -> sa.Select:
-    """The nodes `conditions` keep, every one found before any is ordered.
-
-    A search keeps few nodes, scattered through the id order. Asked for the first page, the
-    PostgreSQL planner would rather walk the primary key testing every node until the page is
-    full (it expects that soon), which is a scan of the table; found first, in a materialized
-    CTE, the matches come from the trigram indexes, and only they are sorted. (SQLite, with no
-    such index, scans either way, and faster without the CTE.)
-    """
-    found = sa.select(Node.normalized_id).where(*conditions).cte("found")
-    found = found.prefix_with("MATERIALIZED")
-    return columns.join(found, Node.normalized_id == found.c.normalized_id)
 
 
 def get_node(session: Session, node_id: str) -> sa.Row | None:
@@ -230,7 +137,7 @@ def _version_conditions(
     if statuses:
         conditions.append(NodeVersion.status.in_(statuses))
     if status_reason:
-        conditions.append(_contains(NodeVersion.status_reason, status_reason))
+        conditions.append(contains(NodeVersion.status_reason, status_reason))
     return conditions
 
 

@@ -32,6 +32,7 @@ from services.integrity.report import (
     STAGING,
     VerifyReport,
 )
+from services.integrity.search_index import remake_search_index
 from services.integrity.verify import check_archive_directory, verify_mirror
 from services.progress import Progress
 from services.refusals import Refused
@@ -85,6 +86,7 @@ def repair_mirror(
             report.repaired += remove_leftovers(report.before)
             _correct_archive_sizes(session, store, report)
             _recompute_derived_data(session, report)
+            report.repaired += remake_search_index(session, report.before)
             session.commit()
         except BaseException:
             session.rollback()

@@ -14,6 +14,7 @@ LATEST = "inconsistent latest versions"
 SERIALIZED = "inconsistent serialized versions"
 SERVED = "inconsistent served nodes"
 LISTINGS = "stale listings"
+SEARCH_INDEX = "search index out of step"
 KINDS = (
     INTEGRITY,
     MISSING,
@@ -25,6 +26,7 @@ KINDS = (
     SERIALIZED,
     SERVED,
     LISTINGS,
+    SEARCH_INDEX,
 )
 
 

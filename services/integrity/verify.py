@@ -32,6 +32,7 @@ from services.integrity.report import (
     STAGING,
     VerifyReport,
 )
+from services.integrity.search_index import check_search_index
 from services.listings import stale_listings
 from services.progress import Progress
 
@@ -69,6 +70,7 @@ def verify_mirror(
     check_derived_data(session, report, progress)
     for listing, detail in stale_listings(session):
         report.add(LISTINGS, listing, detail)
+    check_search_index(session, report)
     report.comfy_nodes = index_figures(session)
     return report
 
