@@ -123,9 +123,9 @@ def searches(filters: NodeFilters) -> bool:
 def indexed_searches(session: Session, filters: NodeFilters) -> frozenset:
     """The terms of `filters` whose candidates SQLite's search index should give: where it is
     ready, for terms of three characters or more held by few enough nodes (else the scan)."""
-    if not searches(filters) or connection_of(session).dialect.name != "sqlite":
+    connection = connection_of(session)
+    if not searches(filters) or connection.dialect.name != "sqlite":
         return frozenset()
-    connection = session.connection()
     if not search_index_ready(connection):
         return frozenset()
     # The highest rowid: as many as the nodes held, or a few more, read in one step.
