@@ -5,12 +5,15 @@ from typing import Any
 from marshmallow import ValidationError
 
 from models.statuses import NodeStatus
-from schemas.dump import DumpNodeVersionSchema
+from schemas.dump import DumpNodeSchema, DumpNodeVersionSchema
 from schemas.errors import flatten_messages
 from services.dumps.hashes import UNLOADED
 from services.dumps.reader import DumpRejected
 
 _version_schema = DumpNodeVersionSchema()
+_node_schema = DumpNodeSchema()
+# The keys a node the mirror holds unchanged is still loaded by (see validation._load_node).
+UNCHANGED_NODE_KEYS = ("id", "publisher", "versions")
 
 
 def publisher_record(loaded: dict[str, Any]) -> dict[str, Any]:
@@ -115,4 +118,30 @@ def load_unloaded(record: dict[str, Any], node: dict[str, Any], place: str) -> d
     for key in ("archive_sha256", "archive_size"):
         if key in record:
             full[key] = record[key]
+    return full
+
+
+def unloaded_node_record(loaded: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    """The few fields of a node the mirror holds unchanged, read without loading the rest."""
+    publisher = loaded.get("publisher")
+    return {
+        "id": loaded["id"],
+        "normalized_id": loaded["id"].lower(),
+        "publisher_id": publisher["id"] if publisher else None,
+        UNLOADED: raw,
+    }
+
+
+def load_unloaded_node(record: dict[str, Any], place: str) -> dict[str, Any]:
+    """The full row of a node left unloaded, loaded now after all (one of its versions changed,
+    or its row did since validation); a problem refuses the import with the node's place."""
+    raw = {key: value for key, value in record[UNLOADED].items() if key != "versions"}
+    try:
+        loaded = _node_schema.load(raw)
+    except ValidationError as exc:
+        label, _, where = place.rpartition(": ")
+        problems = flatten_messages(exc.messages, where)
+        raise DumpRejected([f"{label}: {problem}" for problem in problems]) from None
+    full = node_record(loaded)
+    full["content_hash"] = record["content_hash"]
     return full

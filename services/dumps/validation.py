@@ -20,7 +20,13 @@ from schemas.errors import flatten_messages
 from services.dumps.hashes import node_hash
 from services.dumps.hashes import version_loader as hashed_loader
 from services.dumps.reader import DumpDocument, DumpRejected
-from services.dumps.records import node_record, publisher_record, version_record
+from services.dumps.records import (
+    UNCHANGED_NODE_KEYS,
+    node_record,
+    publisher_record,
+    unloaded_node_record,
+    version_record,
+)
 from services.progress import Step
 from services.releases.incoming import IncomingReleaseNotes, gather_release_notes
 
@@ -177,12 +183,10 @@ def _validate_document(
         if progress is not None:
             progress(1)
         try:
-            loaded = _load_node(raw, incoming.stored_hashes)
+            loaded, record = _load_node(raw, incoming.stored_hashes)
         except ValidationError as exc:
             problems.extend(f"{label}: {p}" for p in flatten_messages(exc.messages, place))
             continue
-        record = node_record(loaded)
-        record["content_hash"] = node_hash(raw)
         key = record["normalized_id"]
         if key in first_place:
             problems.append(
@@ -204,16 +208,33 @@ def _validate_document(
     return problems
 
 
-def _load_node(raw: Any, stored: dict[str, str]) -> dict[str, Any]:
-    """Load one node, leaving unloaded the versions the mirror holds unchanged."""
+def _load_node(raw: Any, stored: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Load one node and make its row; what the mirror holds unchanged is left unloaded.
+
+    A node whose hash the mirror stores is loaded by `UNCHANGED_NODE_KEYS` only: its versions
+    are still checked against it and its publisher merged, its other fields are not read.
+    """
     node_id = raw.get("id") if isinstance(raw, dict) else None
     if not isinstance(node_id, str):
-        return _node_schema.load(raw)
-    token = version_loader.set(hashed_loader(stored, node_id.lower(), unknown_keys.get()))
+        loaded = _node_schema.load(raw)
+        return loaded, node_record(loaded)
+    digest = node_hash(raw)
+    unchanged = stored.get(node_id.lower()) == digest
+    counter = unknown_keys.get()
+    token = version_loader.set(hashed_loader(stored, node_id.lower(), counter))
     try:
-        return _node_schema.load(raw)
+        given = {key: raw[key] for key in UNCHANGED_NODE_KEYS if key in raw} if unchanged else raw
+        loaded = _node_schema.load(given)
     finally:
         version_loader.reset(token)
+    if unchanged:
+        if counter is not None:
+            counter.update(key for key in raw if key not in _node_schema.known_keys)
+        record = unloaded_node_record(loaded, raw)
+    else:
+        record = node_record(loaded)
+    record["content_hash"] = digest
+    return loaded, record
 
 
 def _merge_node(

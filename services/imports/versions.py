@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import NodeVersion, pair_key
+from models import Node, NodeVersion, pair_key
 from services.chunks import chunks
 from services.dumps.hashes import UNLOADED
 from services.dumps.reader import DumpDocument
@@ -22,6 +22,7 @@ from services.imports.derived import serialize_version
 from services.imports.summary import ImportSummary
 
 _table = NodeVersion.__table__
+_nodes = Node.__table__
 LIGHT_COLUMNS = tuple(
     _table.c[name]
     for name in (
@@ -35,6 +36,8 @@ LIGHT_COLUMNS = tuple(
         "content_hash",
     )
 )
+
+LIGHT_NAMES = tuple(column.name for column in LIGHT_COLUMNS)
 
 
 @dataclass
@@ -77,8 +80,9 @@ def light_versions(session: Session, keys: list[str]) -> dict[str, dict[str, dic
     found: dict[str, dict[str, dict]] = {}
     for chunk in chunks(keys):
         query = sa.select(*LIGHT_COLUMNS).where(_table.c.node_normalized_id.in_(chunk))
-        for row in session.execute(query).mappings():
-            found.setdefault(row["node_normalized_id"], {})[row["version"]] = dict(row)
+        for values in session.execute(query):
+            row = dict(zip(LIGHT_NAMES, values, strict=True))
+            found.setdefault(row["node_normalized_id"], {})[row["version"]] = row
     return found
 
 
@@ -209,8 +213,8 @@ def _one_key_set(records: list[dict]) -> list[dict]:
 
 
 def stored_hashes(session: Session, documents: list[DumpDocument]) -> dict[str, str]:
-    """The content hash of each stored version of the nodes the dumps give, by pair key (read
-    before validating: ids that are not strings have no versions stored)."""
+    """The content hash of each stored node the dumps give, by normalized id, and of each of its
+    versions, by pair key (read before validating: ids that are not strings match no row)."""
     keys = sorted(
         {
             node["id"].lower()
@@ -225,6 +229,10 @@ def stored_hashes(session: Session, documents: list[DumpDocument]) -> dict[str, 
     for chunk in chunks(keys):
         query = sa.select(_table.c.pair_key, _table.c.content_hash).where(
             _table.c.node_normalized_id.in_(chunk), _table.c.content_hash.is_not(None)
+        )
+        found.update((key, digest) for key, digest in session.execute(query))
+        query = sa.select(_nodes.c.normalized_id, _nodes.c.content_hash).where(
+            _nodes.c.normalized_id.in_(chunk), _nodes.c.content_hash.is_not(None)
         )
         found.update((key, digest) for key, digest in session.execute(query))
     return found

@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from models import Node, NodeVersion, Publisher
 from models.columns import utcnow
 from services.chunks import chunks
+from services.dumps.hashes import UNLOADED
 from services.dumps.reader import DumpRejected
-from services.dumps.validation import IncomingMirror
+from services.dumps.records import load_unloaded_node
+from services.dumps.validation import IncomingMirror, IncomingNode
 from services.imports.comfy_nodes import write_upstream_comfy_nodes
 from services.imports.derived import (
     latest_version,
@@ -39,7 +41,8 @@ def _rows(
     rows: list[dict] = []
     for chunk in chunks(keys):
         result = session.execute(sa.select(*(columns or (table,))).where(column.in_(chunk)))
-        rows.extend(dict(row) for row in result.mappings())
+        names = tuple(result.keys())
+        rows.extend(dict(zip(names, row, strict=True)) for row in result)
     return rows
 
 
@@ -107,26 +110,37 @@ def _diff_nodes(
         statuses, versions_changed = diff_versions(
             node, old_versions.get(key, {}), whole, writes.versions, summary
         )
-        record = dict(node.record)
-        record["latest_version"] = latest_version(statuses)
+        latest = latest_version(statuses)
         old = light.get(key)
+        if (
+            old is not None
+            and not versions_changed
+            and key not in lost_versions
+            and old["latest_version"] == latest
+            and node.record["content_hash"] is not None
+            and old["content_hash"] == node.record["content_hash"]
+        ):
+            summary.nodes.unchanged += 1
+            continue
+        record = {**whole_node(node), "latest_version": latest}
         if old is None:
             record["changed_at"] = now
             writes.node_inserts.append(record)
             summary.nodes.added += 1
-        elif (
-            versions_changed
-            or key in lost_versions
-            or old["latest_version"] != record["latest_version"]
-        ):
+        elif versions_changed or key in lost_versions or old["latest_version"] != latest:
             record["changed_at"] = now
             writes.node_updates.append(record)
             summary.nodes.updated += 1
-        elif record["content_hash"] is not None and old["content_hash"] == record["content_hash"]:
-            summary.nodes.unchanged += 1
         else:
             pending.append(record)
     _compare_nodes(session, pending, writes, summary, now)
+
+
+def whole_node(node: IncomingNode) -> dict:
+    """The node's row to write: loaded now if validation left it unloaded."""
+    if UNLOADED in node.record:
+        return load_unloaded_node(node.record, node.place)
+    return dict(node.record)
 
 
 def _compare_nodes(
@@ -262,7 +276,10 @@ def _check_version_ids(session: Session, incoming: IncomingMirror, replace: bool
     """Refuse a version id the mirror already gives another pair that will still be there."""
     table = NodeVersion.__table__
     problems = []
-    for row in _rows(session, table, table.c.id, list(incoming.version_ids)):
+    columns = (table.c.id, table.c.pair_key, table.c.node_normalized_id, table.c.version)
+    for row in _rows(
+        session, table, table.c.id, list(incoming.version_ids), (*columns, table.c.node_id)
+    ):
         pair, place = incoming.version_ids[row["id"]]
         if row["pair_key"] == pair:
             continue

@@ -73,6 +73,9 @@ def test_a_change_deep_in_nested_values_is_seen(app, client, runner, tmp_path):
     assert "1 updated" in import_counts(output, "versions")
     answer = client.get("/nodes/Hash-Pack/versions/1.1.0").get_json()
     assert answer["dependencies"] == ["numpy", "scipy"]
+    # The node itself is unchanged, and written whole all the same (its stamp moves on).
+    with app.app_context():
+        assert db.session.scalar(sa.select(Node.translations)) == {"zh": {"name": "包"}}
 
     output = imported(
         runner, tmp_path, pack(dependencies=("numpy", "scipy"), translations={"zh": {"name": "新"}})
