@@ -65,29 +65,39 @@ def _unloaded_record(raw: dict, digest: str) -> dict | None:
     return record
 
 
+def unloaded_version(stored: dict[str, str], node_key: str, raw: object) -> dict | None:
+    """The record of a version the mirror stores with the same hash under its pair, left
+    unloaded; None when it must load (changed, new, or carrying node classes, which are written
+    from the load)."""
+    if not isinstance(raw, dict) or raw.get("comfy_nodes"):
+        return None
+    version = raw.get("version")
+    stored_hash = stored.get(f"{node_key}/{version}") if isinstance(version, str) else None
+    if stored_hash is None:
+        return None
+    digest = content_hash(raw)
+    return _unloaded_record(raw, digest) if digest == stored_hash else None
+
+
+def count_unknown_keys(counter: Counter | None, raw: dict) -> None:
+    """Count the keys of a version left unloaded that the schema would have ignored."""
+    if counter is not None:
+        counter.update(key for key in raw if key not in _VERSION_KEYS)
+
+
 def version_loader(
     stored: dict[str, str], node_key: str, counter: Counter | None
 ) -> Callable[[object, Callable[[], dict]], dict]:
-    """How one node's versions load: those whose hash the mirror stores under their pair are
-    left unloaded; the others load with the schema and carry their hash."""
+    """How one node's versions load: those the mirror holds unchanged are left unloaded; the
+    others load with the schema and carry their hash."""
 
     def load(raw: object, schema_load: Callable[[], dict]) -> dict:
-        digest = content_hash(raw) if isinstance(raw, dict) else None
-        version = raw.get("version") if isinstance(raw, dict) else None
-        # Versions carrying node classes always load: their classes are written from the load.
-        if (
-            digest is not None
-            and isinstance(version, str)
-            and not raw.get("comfy_nodes")
-            and stored.get(f"{node_key}/{version}") == digest
-        ):
-            record = _unloaded_record(raw, digest)
-            if record is not None:
-                if counter is not None:
-                    counter.update(key for key in raw if key not in _VERSION_KEYS)
-                return record
+        record = unloaded_version(stored, node_key, raw)
+        if record is not None:
+            count_unknown_keys(counter, raw)
+            return record
         loaded = schema_load()
-        loaded["content_hash"] = digest
+        loaded["content_hash"] = content_hash(raw) if isinstance(raw, dict) else None
         return loaded
 
     return load

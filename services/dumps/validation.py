@@ -17,7 +17,7 @@ from schemas.dump import (
     version_loader,
 )
 from schemas.errors import flatten_messages
-from services.dumps.hashes import node_hash
+from services.dumps.hashes import count_unknown_keys, node_hash, unloaded_version
 from services.dumps.hashes import version_loader as hashed_loader
 from services.dumps.reader import DumpDocument, DumpRejected
 from services.dumps.records import (
@@ -221,12 +221,14 @@ def _load_node(raw: Any, stored: dict[str, str]) -> tuple[dict[str, Any], dict[s
     digest = node_hash(raw)
     unchanged = stored.get(node_id.lower()) == digest
     counter = unknown_keys.get()
-    token = version_loader.set(hashed_loader(stored, node_id.lower(), counter))
-    try:
-        given = {key: raw[key] for key in UNCHANGED_NODE_KEYS if key in raw} if unchanged else raw
-        loaded = _node_schema.load(given)
-    finally:
-        version_loader.reset(token)
+    loaded = _unchanged_node(raw, stored, counter) if unchanged else None
+    if loaded is None:
+        token = version_loader.set(hashed_loader(stored, node_id.lower(), counter))
+        try:
+            given = {k: raw[k] for k in UNCHANGED_NODE_KEYS if k in raw} if unchanged else raw
+            loaded = _node_schema.load(given)
+        finally:
+            version_loader.reset(token)
     if unchanged:
         if counter is not None:
             counter.update(key for key in raw if key not in _node_schema.known_keys)
@@ -235,6 +237,29 @@ def _load_node(raw: Any, stored: dict[str, str]) -> tuple[dict[str, Any], dict[s
         record = node_record(loaded)
     record["content_hash"] = digest
     return loaded, record
+
+
+def _unchanged_node(raw: dict, stored: dict[str, str], counter: Counter | None) -> dict | None:
+    """An unchanged node whose versions are all unchanged, checked without the schemas: its
+    versions against it, its publisher loaded; None when any version must load."""
+    versions = raw.get("versions", [])
+    publisher = raw.get("publisher")
+    if not isinstance(versions, list) or not isinstance(publisher, dict | None):
+        return None
+    key = raw["id"].lower()
+    records = [unloaded_version(stored, key, version) for version in versions]
+    if None in records:
+        return None
+    for version in versions:
+        count_unknown_keys(counter, version)
+    loaded = {"id": raw["id"], "versions": records}
+    _node_schema.check_versions(loaded)
+    if publisher is not None:
+        try:
+            loaded["publisher"] = _node_schema.fields["publisher"].schema.load(publisher)
+        except ValidationError as exc:
+            raise ValidationError({"publisher": exc.messages}) from None
+    return loaded
 
 
 def _merge_node(

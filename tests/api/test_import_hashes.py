@@ -6,6 +6,11 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Node, NodeVersion
+from services.dumps.hashes import UNLOADED
+from services.dumps.reader import DumpDocument
+from services.dumps.validation import validate_dumps
+from services.imports.versions import stored_hashes
+from services.imports.writer import apply_incoming
 from tests.dumps import dump, import_dump, imported, node, version
 from tests.mirrors import assert_refused, import_counts
 
@@ -155,3 +160,30 @@ def test_unknown_keys_of_unchanged_versions_are_still_counted(app, runner, tmp_p
     assert import_counts(second, "unknown keys ignored") == import_counts(
         first, "unknown keys ignored"
     )
+
+
+def test_objects_left_unloaded_are_loaded_if_their_rows_change_before_the_write(
+    app, runner, tmp_path
+):
+    imported(runner, tmp_path, pack())
+    document = DumpDocument("dump.json", pack())
+    with app.app_context():
+        incoming = validate_dumps([document], stored=stored_hashes(db.session, [document]))
+        # Another writer changes the rows after validation read their hashes.
+        db.session.execute(sa.update(Node).values(content_hash="other", name="Renamed"))
+        db.session.execute(sa.update(NodeVersion).values(content_hash="other", changelog="New."))
+        summary = apply_incoming(db.session, incoming, replace=False)
+        db.session.commit()
+        changelogs = dict(
+            db.session.execute(sa.select(NodeVersion.version, NodeVersion.changelog)).all()
+        )
+        name = db.session.scalar(sa.select(Node.name))
+
+    assert [
+        record.get(UNLOADED) is not None for record in incoming.nodes["hash-pack"].versions.values()
+    ] == [True] * 3
+    assert UNLOADED in incoming.nodes["hash-pack"].record
+    assert summary.versions.updated == 3
+    assert summary.nodes.updated == 1
+    assert changelogs == {"1.0.0": "Old.", "1.1.0": "First.", "1.2.0": ""}
+    assert name is None
