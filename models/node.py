@@ -58,6 +58,9 @@ class Node(db.Model):
     # whenever the node or its publisher changes. NULL only inside the transaction that writes
     # the node, until it is made.
     served: Mapped[str | None] = mapped_column(sa.Text)
+    # The digest of the dump object (without its versions) the row was last imported from; NULL
+    # means "compare in full" (see NodeVersion.content_hash).
+    content_hash: Mapped[str | None] = mapped_column(sa.String(32))
 
 
 # What `search` and `repository_search` match substrings of: trigram-indexed on PostgreSQL, and

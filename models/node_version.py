@@ -55,6 +55,10 @@ class NodeVersion(db.Model):
     # The version exactly as the API serializes it (NodeVersionSchema), made once on import so
     # a bulk answer splices stored JSON instead of re-serializing thousands of rows per request.
     serialized: Mapped[str] = mapped_column(sa.Text)
+    # The digest of the dump object the row was last imported from (services/dumps/hashes.py):
+    # an import skips a version whose object is unchanged. NULL (written otherwise, or before
+    # the column existed) means "compare in full".
+    content_hash: Mapped[str | None] = mapped_column(sa.String(32))
 
 
 def pair_key(normalized_node_id: str, version: str) -> str:

@@ -2,6 +2,7 @@
 with load rules."""
 
 from collections import Counter
+from collections.abc import Callable
 from contextvars import ContextVar
 from functools import cached_property
 
@@ -44,6 +45,11 @@ DUMP_FORMAT_VERSION = 1
 
 # Unknown keys met while loading a dump, by name; set by the importer around a load.
 unknown_keys: ContextVar[Counter | None] = ContextVar("unknown_keys", default=None)
+# How the importer loads each version of a node: given the raw version and the schema's own
+# load, it returns the record (skipping the load for a version it already holds unchanged).
+# Set around each node's load; without it versions load as usual.
+VersionLoader = Callable[[object, Callable[[], dict]], dict]
+version_loader: ContextVar[VersionLoader | None] = ContextVar("version_loader", default=None)
 
 
 class _CountsUnknownKeys(Schema):
@@ -57,9 +63,14 @@ class _CountsUnknownKeys(Schema):
         """Add keys that are not fields of this schema to the importer's counter."""
         counter = unknown_keys.get()
         if counter is not None and isinstance(data, dict):
-            known = {field.data_key or name for name, field in self.fields.items()}
+            known = self.known_keys
             counter.update(key for key in data if key not in known)
         return data
+
+    @cached_property
+    def known_keys(self) -> frozenset:
+        """The keys this schema reads (its fields' data keys), worked out once per schema."""
+        return frozenset(field.data_key or name for name, field in self.fields.items())
 
 
 class _BoundedRecord(_CountsUnknownKeys):
@@ -178,6 +189,17 @@ class DumpNodeVersionSchema(_BoundedRecord, NodeVersionSchema):
         return data
 
 
+class _DumpVersionField(fields.Nested):
+    """A node's version, loaded through the importer's `version_loader` when one is set."""
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        loader = version_loader.get()
+        load = super()._deserialize
+        if loader is None:
+            return load(value, attr, data, partial=partial, **kwargs)
+        return loader(value, lambda: load(value, attr, data, partial=partial, **kwargs))
+
+
 # The columns' ranges (64-bit counts, a 32-bit ranking), so a huge number is refused with its place.
 _INT64 = validate.Range(min=-(2**63), max=2**63 - 1)
 _INT32 = validate.Range(min=-(2**31), max=2**31 - 1)
@@ -191,7 +213,7 @@ class DumpNodeSchema(_BoundedRecord, NodeSchema):
     github_stars = fields.Integer(strict=True, validate=_INT64)
     search_ranking = fields.Integer(strict=True, validate=_INT32)
     publisher = fields.Nested(DumpPublisherSchema)
-    versions = fields.List(fields.Nested(DumpNodeVersionSchema), load_default=list)
+    versions = fields.List(_DumpVersionField(DumpNodeVersionSchema), load_default=list)
 
     @validates_schema(skip_on_field_errors=True)
     def check_versions(self, data, **kwargs):

@@ -7,7 +7,6 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from models.statuses import NodeStatus
 from schemas.dump import (
     DUMP_FORMAT_VERSION,
     DumpHeaderSchema,
@@ -15,9 +14,19 @@ from schemas.dump import (
     DumpPublisherSchema,
     DumpSchema,
     unknown_keys,
+    version_loader,
 )
 from schemas.errors import flatten_messages
+from services.dumps.hashes import count_unknown_keys, node_hash, unloaded_version
+from services.dumps.hashes import version_loader as hashed_loader
 from services.dumps.reader import DumpDocument, DumpRejected
+from services.dumps.records import (
+    UNCHANGED_NODE_KEYS,
+    node_record,
+    publisher_record,
+    unloaded_node_record,
+    version_record,
+)
 from services.progress import Step
 from services.releases.incoming import IncomingReleaseNotes, gather_release_notes
 
@@ -57,6 +66,8 @@ class IncomingMirror:
     sources: list[str] = field(default_factory=list)
     # None unless a dump carries the `release_notes` key.
     release_notes: IncomingReleaseNotes | None = None
+    # The mirror's content hash of each pair the dumps give, as read before validating.
+    stored_hashes: dict[str, str] = field(default_factory=dict)
 
 
 def stable_version_id(normalized_node_id: str, version: str) -> str:
@@ -82,86 +93,6 @@ def _check_header(document: DumpDocument) -> list[str]:
     return []
 
 
-def _publisher_record(loaded: dict[str, Any]) -> dict[str, Any]:
-    """A publishers row from a loaded publisher (absent fields become None)."""
-    columns = (
-        "name",
-        "description",
-        "website",
-        "support",
-        "source_code_repo",
-        "logo",
-        "created_at",
-        "status",
-        "members",
-    )
-    return {"id": loaded["id"], **{name: loaded.get(name) for name in columns}}
-
-
-def _node_record(loaded: dict[str, Any]) -> dict[str, Any]:
-    """A nodes row from a loaded node (absent fields become None; status defaults to active)."""
-    columns = (
-        "name",
-        "description",
-        "author",
-        "license",
-        "repository",
-        "icon",
-        "banner_url",
-        "category",
-        "tags",
-        "tags_admin",
-        "downloads",
-        "github_stars",
-        "rating",
-        "status_detail",
-        "supported_os",
-        "supported_accelerators",
-        "supported_comfyui_version",
-        "supported_comfyui_frontend_version",
-        "translations",
-        "search_ranking",
-        "preempted_comfy_node_names",
-        "created_at",
-    )
-    record = {name: loaded.get(name) for name in columns}
-    record["id"] = loaded["id"]
-    record["normalized_id"] = loaded["id"].lower()
-    record["status"] = loaded.get("status") or NodeStatus.ACTIVE
-    publisher = loaded.get("publisher")
-    record["publisher_id"] = publisher["id"] if publisher else None
-    return record
-
-
-VERSION_COLUMNS = (
-    "changelog",
-    "comfy_node_extract_status",
-    "created_at",
-    "dependencies",
-    "deprecated",
-    "download_url",
-    "status",
-    "status_reason",
-    "supported_accelerators",
-    "supported_comfyui_frontend_version",
-    "supported_comfyui_version",
-    "supported_os",
-    "tags",
-    "tags_admin",
-)
-
-
-def _version_record(node: dict[str, Any], loaded: dict[str, Any]) -> dict[str, Any]:
-    """A node_versions row (without its serialized form) from a loaded version."""
-    record = {name: loaded.get(name) for name in VERSION_COLUMNS}
-    record["version"] = loaded["version"]
-    record["node_id"] = node["id"]
-    record["node_normalized_id"] = node["normalized_id"]
-    # None means "the dump gave no id": the importer keeps an existing one or makes a stable one.
-    record["id"] = loaded.get("id")
-    return record
-
-
 def _claim_version_id(
     incoming: IncomingMirror, version: dict[str, Any], node_key: str, place: str
 ) -> str | None:
@@ -182,12 +113,20 @@ def _merge_publisher(incoming: IncomingMirror, loaded: dict[str, Any], place: st
     if set(loaded) == {"id"}:
         incoming.publisher_references.setdefault(loaded["id"], place)
     else:
-        incoming.publishers[loaded["id"]] = _publisher_record(loaded)
+        incoming.publishers[loaded["id"]] = publisher_record(loaded)
 
 
-def validate_dumps(documents: list[DumpDocument], progress: Step | None = None) -> IncomingMirror:
-    """Validate every document whole; raise DumpRejected listing each problem with its place."""
-    incoming = IncomingMirror()
+def validate_dumps(
+    documents: list[DumpDocument],
+    progress: Step | None = None,
+    stored: dict[str, str] | None = None,
+) -> IncomingMirror:
+    """Validate every document whole; raise DumpRejected listing each problem with its place.
+
+    `stored` (each pair key's content hash in the mirror) lets versions the mirror already holds
+    unchanged go unloaded (services/dumps/hashes.py).
+    """
+    incoming = IncomingMirror(stored_hashes=stored or {})
     problems: list[str] = []
     counter: Counter = Counter()
     token = unknown_keys.set(counter)
@@ -244,11 +183,10 @@ def _validate_document(
         if progress is not None:
             progress(1)
         try:
-            loaded = _node_schema.load(raw)
+            loaded, record = _load_node(raw, incoming.stored_hashes)
         except ValidationError as exc:
             problems.extend(f"{label}: {p}" for p in flatten_messages(exc.messages, place))
             continue
-        record = _node_record(loaded)
         key = record["normalized_id"]
         if key in first_place:
             problems.append(
@@ -270,6 +208,60 @@ def _validate_document(
     return problems
 
 
+def _load_node(raw: Any, stored: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Load one node and make its row; what the mirror holds unchanged is left unloaded.
+
+    A node whose hash the mirror stores is loaded by `UNCHANGED_NODE_KEYS` only: its versions
+    are still checked against it and its publisher merged, its other fields are not read.
+    """
+    node_id = raw.get("id") if isinstance(raw, dict) else None
+    if not isinstance(node_id, str):
+        loaded = _node_schema.load(raw)
+        return loaded, node_record(loaded)
+    digest = node_hash(raw)
+    unchanged = stored.get(node_id.lower()) == digest
+    counter = unknown_keys.get()
+    loaded = _unchanged_node(raw, stored, counter) if unchanged else None
+    if loaded is None:
+        token = version_loader.set(hashed_loader(stored, node_id.lower(), counter))
+        try:
+            given = {k: raw[k] for k in UNCHANGED_NODE_KEYS if k in raw} if unchanged else raw
+            loaded = _node_schema.load(given)
+        finally:
+            version_loader.reset(token)
+    if unchanged:
+        if counter is not None:
+            counter.update(key for key in raw if key not in _node_schema.known_keys)
+        record = unloaded_node_record(loaded, raw)
+    else:
+        record = node_record(loaded)
+    record["content_hash"] = digest
+    return loaded, record
+
+
+def _unchanged_node(raw: dict, stored: dict[str, str], counter: Counter | None) -> dict | None:
+    """An unchanged node whose versions are all unchanged, checked without the schemas: its
+    versions against it, its publisher loaded; None when any version must load."""
+    versions = raw.get("versions", [])
+    publisher = raw.get("publisher")
+    if not isinstance(versions, list) or not isinstance(publisher, dict | None):
+        return None
+    key = raw["id"].lower()
+    records = [unloaded_version(stored, key, version) for version in versions]
+    if None in records:
+        return None
+    for version in versions:
+        count_unknown_keys(counter, version)
+    loaded = {"id": raw["id"], "versions": records}
+    _node_schema.check_versions(loaded)
+    if publisher is not None:
+        try:
+            loaded["publisher"] = _node_schema.fields["publisher"].schema.load(publisher)
+        except ValidationError as exc:
+            raise ValidationError({"publisher": exc.messages}) from None
+    return loaded
+
+
 def _merge_node(
     incoming: IncomingMirror,
     record: dict[str, Any],
@@ -278,7 +270,7 @@ def _merge_node(
     places: dict[str, str],
 ) -> None:
     """Add a validated node to `incoming`, over what earlier dumps gave of it."""
-    versions = {v["version"]: _version_record(record, v) for v in loaded_versions}
+    versions = {v["version"]: version_record(record, v) for v in loaded_versions}
     # An empty list says no more than an absent one: upstream lists none for a version it has
     # not indexed.
     classes = {v["version"]: v["comfy_nodes"] for v in loaded_versions if v.get("comfy_nodes")}

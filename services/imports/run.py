@@ -34,6 +34,7 @@ from services.imports.archive_index import (
     indexable_versions,
 )
 from services.imports.summary import ImportSummary
+from services.imports.versions import stored_hashes
 from services.imports.writer import apply_incoming
 from services.integrity.repair import clean_leftovers
 from services.progress import Progress
@@ -112,7 +113,7 @@ def import_dumps(
             if _uses_store(paths, archive_store):
                 removed = _hold_store(session, archive_store, held)
             sources = read_sources(request, held)
-            incoming = _validate(request, sources)
+            incoming = _validate(request, sources, stored_hashes(session, sources.documents))
             staged = _stage_archives(request, sources, held)
             reading = _read_archives(session, request, incoming, staged)
             summary = _write(session, request, sources, incoming, staged, reading)
@@ -166,8 +167,11 @@ def read_sources(request: ImportRequest, held: contextlib.ExitStack) -> ImportSo
     return sources
 
 
-def _validate(request: ImportRequest, sources: ImportSources) -> IncomingMirror:
-    """Every dump validated whole, and every bundle's archives matched to a version."""
+def _validate(
+    request: ImportRequest, sources: ImportSources, stored: dict[str, str]
+) -> IncomingMirror:
+    """Every dump validated whole (versions the mirror holds unchanged left unloaded), and
+    every bundle's archives matched to a version."""
     documents = sources.documents
     nodes = sum(
         len(d.content["nodes"])
@@ -175,7 +179,7 @@ def _validate(request: ImportRequest, sources: ImportSources) -> IncomingMirror:
         if isinstance(d.content, dict) and isinstance(d.content.get("nodes"), list)
     )
     step = request.progress("Validating", nodes) if request.progress else None
-    incoming = validate_dumps(documents, step)
+    incoming = validate_dumps(documents, step, stored)
     attach_archives(incoming, sources.bundles)
     return incoming
 

@@ -1,41 +1,55 @@
 """Writing validated dumps into the mirror's tables: upserts and --replace removals."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import Node, NodeVersion, Publisher, pair_key
+from models import Node, NodeVersion, Publisher
 from models.columns import utcnow
 from services.chunks import chunks
+from services.dumps.hashes import UNLOADED
 from services.dumps.reader import DumpRejected
-from services.dumps.validation import IncomingMirror, IncomingNode, stable_version_id
-from services.imports.comfy_nodes import forget_extracted_comfy_nodes, write_upstream_comfy_nodes
+from services.dumps.records import load_unloaded_node
+from services.dumps.validation import IncomingMirror, IncomingNode
+from services.imports.comfy_nodes import write_upstream_comfy_nodes
 from services.imports.derived import (
     latest_version,
     nodes_of_publishers,
-    serialize_version,
     serve_nodes,
     stamp_changed_nodes,
 )
 from services.imports.summary import ImportSummary
+from services.imports.versions import (
+    VersionWrites,
+    diff_versions,
+    full_versions,
+    light_versions,
+    needing_rows,
+    same_row,
+)
 from services.progress import Step
 from services.releases.incoming import write_release_notes
 
 
-def _rows(session: Session, table: sa.Table, column: sa.Column, keys: list) -> list[dict]:
-    """Rows of `table` whose `column` is among `keys`, as plain dicts."""
+def _rows(
+    session: Session, table: sa.Table, column: sa.Column, keys: list, columns: tuple = ()
+) -> list[dict]:
+    """Rows of `table` (or only `columns` of them) whose `column` is among `keys`, as dicts."""
     rows: list[dict] = []
     for chunk in chunks(keys):
-        result = session.execute(sa.select(table).where(column.in_(chunk)))
-        rows.extend(dict(row) for row in result.mappings())
+        result = session.execute(sa.select(*(columns or (table,))).where(column.in_(chunk)))
+        names = tuple(result.keys())
+        rows.extend(dict(zip(names, row, strict=True)) for row in result)
     return rows
 
 
-def _same(new: dict[str, Any], old: dict[str, Any]) -> bool:
-    """Whether a stored row already holds every value of an incoming record."""
-    return all(old.get(key) == value for key, value in new.items())
+# Nodes per batch of comparisons: the mirror's rows are read a batch at a time.
+NODES_PER_BATCH = 2_000
+_nodes = Node.__table__
+NODE_LIGHT = (_nodes.c.normalized_id, _nodes.c.latest_version, _nodes.c.content_hash)
 
 
 def apply_incoming(
@@ -46,44 +60,17 @@ def apply_incoming(
 ) -> ImportSummary:
     """Upsert (or, with replace, make the mirror equal to) the incoming data; no commit."""
     summary = ImportSummary(unknown_keys=incoming.unknown_keys, sources=incoming.sources)
-    now = utcnow()
     publishers_changed = _write_publishers(session, incoming, summary)
     _check_publisher_references(session, incoming, replace)
     _check_version_ids(session, incoming, replace)
     # Removed first, so an id a removed version held can be given anew.
     lost_versions = _remove_absent(session, incoming, summary) if replace else set()
 
-    node_table = Node.__table__
-    version_table = NodeVersion.__table__
-    keys = list(incoming.nodes)
-    existing_nodes = {
-        row["normalized_id"]: row
-        for row in _rows(session, node_table, node_table.c.normalized_id, keys)
-    }
-    existing_versions: dict[str, dict[str, dict]] = {}
-    for row in _rows(session, version_table, version_table.c.node_normalized_id, keys):
-        existing_versions.setdefault(row["node_normalized_id"], {})[row["version"]] = row
-
     writes = _Writes()
-    for key, node in incoming.nodes.items():
+    for keys in chunks(list(incoming.nodes), NODES_PER_BATCH):
+        _diff_nodes(session, incoming, keys, lost_versions, writes, summary)
         if step is not None:
-            step(1)
-        old_versions = existing_versions.get(key, {})
-        statuses, versions_changed = _diff_versions(node, old_versions, writes, summary)
-        versions_changed = versions_changed or key in lost_versions
-        record = dict(node.record)
-        record["latest_version"] = latest_version(statuses)
-        old_node = existing_nodes.get(key)
-        if old_node is None:
-            record["changed_at"] = now
-            writes.node_inserts.append(record)
-            summary.nodes.added += 1
-        elif versions_changed or not _same(record, old_node):
-            record["changed_at"] = now
-            writes.node_updates.append(record)
-            summary.nodes.updated += 1
-        else:
-            summary.nodes.unchanged += 1
+            step(len(keys))
     writes.execute(session)
     classes_changed = write_upstream_comfy_nodes(session, incoming, summary.comfy_nodes)
     stamp_changed_nodes(session, sorted(set(writes.changed_nodes()) | classes_changed))
@@ -95,17 +82,96 @@ def apply_incoming(
     return summary
 
 
+def _diff_nodes(
+    session: Session,
+    incoming: IncomingMirror,
+    keys: Sequence[str],
+    lost_versions: set[str],
+    writes: "_Writes",
+    summary: ImportSummary,
+) -> None:
+    """Queue the writes of one batch of the import's nodes and their versions."""
+    now = utcnow()
+    old_versions = light_versions(session, list(keys))
+    needed = [
+        version_id
+        for key in keys
+        for version_id in needing_rows(incoming.nodes[key], old_versions.get(key, {}))
+    ]
+    whole = full_versions(session, needed)
+    node_table = Node.__table__
+    light = {
+        row["normalized_id"]: row
+        for row in _rows(session, node_table, node_table.c.normalized_id, list(keys), NODE_LIGHT)
+    }
+    pending = []
+    for key in keys:
+        node = incoming.nodes[key]
+        statuses, versions_changed = diff_versions(
+            node, old_versions.get(key, {}), whole, writes.versions, summary
+        )
+        latest = latest_version(statuses)
+        old = light.get(key)
+        if (
+            old is not None
+            and not versions_changed
+            and key not in lost_versions
+            and old["latest_version"] == latest
+            and node.record["content_hash"] is not None
+            and old["content_hash"] == node.record["content_hash"]
+        ):
+            summary.nodes.unchanged += 1
+            continue
+        record = {**whole_node(node), "latest_version": latest}
+        if old is None:
+            record["changed_at"] = now
+            writes.node_inserts.append(record)
+            summary.nodes.added += 1
+        elif versions_changed or key in lost_versions or old["latest_version"] != latest:
+            record["changed_at"] = now
+            writes.node_updates.append(record)
+            summary.nodes.updated += 1
+        else:
+            pending.append(record)
+    _compare_nodes(session, pending, writes, summary, now)
+
+
+def whole_node(node: IncomingNode) -> dict:
+    """The node's row to write: loaded now if validation left it unloaded."""
+    if UNLOADED in node.record:
+        return load_unloaded_node(node.record, node.place)
+    return dict(node.record)
+
+
+def _compare_nodes(
+    session: Session, records: list[dict], writes: "_Writes", summary: ImportSummary, now: datetime
+) -> None:
+    """Compare nodes whose hash proves nothing with their whole stored rows; queue the writes."""
+    table = Node.__table__
+    keys = [record["normalized_id"] for record in records]
+    old_rows = {
+        row["normalized_id"]: row for row in _rows(session, table, table.c.normalized_id, keys)
+    }
+    for record in records:
+        key = record["normalized_id"]
+        if not same_row(record, old_rows[key]):
+            record["changed_at"] = now
+            writes.node_updates.append(record)
+            summary.nodes.updated += 1
+        else:
+            summary.nodes.unchanged += 1
+            writes.node_hashes.append({"key": key, "digest": record["content_hash"]})
+
+
 @dataclass
 class _Writes:
     """The statements one import will execute, gathered so each runs as one batch."""
 
     node_inserts: list[dict] = field(default_factory=list)
     node_updates: list[dict] = field(default_factory=list)
-    version_inserts: list[dict] = field(default_factory=list)
-    version_updates: list[dict] = field(default_factory=list)
-    version_deletes: list[str] = field(default_factory=list)
-    # Versions that keep their id but get another archive: classes read from the old one go.
-    new_archives: list[str] = field(default_factory=list)
+    # Nodes already holding what the import gives, whose stored hash only was missing or stale.
+    node_hashes: list[dict] = field(default_factory=list)
+    versions: VersionWrites = field(default_factory=VersionWrites)
 
     def changed_nodes(self) -> list[str]:
         """The normalized ids of the nodes written."""
@@ -113,81 +179,19 @@ class _Writes:
 
     def execute(self, session: Session) -> None:
         """Run the batches in an order the foreign keys and unique keys accept."""
-        for chunk in chunks(self.version_deletes):
-            session.execute(sa.delete(NodeVersion).where(NodeVersion.id.in_(chunk)))
+        self.versions.delete(session)
         if self.node_inserts:
             session.execute(sa.insert(Node), self.node_inserts)
         if self.node_updates:
             session.execute(sa.update(Node), self.node_updates)
-        if self.version_inserts:
-            # Core, not the ORM: the ORM leaves None values out, splitting the batch into one
-            # executemany per run of rows that hold None in the same columns.
-            session.execute(sa.insert(NodeVersion.__table__), _one_key_set(self.version_inserts))
-        if self.version_updates:
-            session.execute(sa.update(NodeVersion), self.version_updates)
-        forget_extracted_comfy_nodes(session, self.new_archives)
-
-
-def _diff_versions(
-    node: IncomingNode,
-    old_versions: dict[str, dict],
-    writes: _Writes,
-    summary: ImportSummary,
-) -> tuple[dict[str, Any], bool]:
-    """Queue one node's version writes; return the statuses it will have and whether any changed."""
-    key = node.record["normalized_id"]
-    changed = False
-    statuses: dict[str, Any] = {}
-    for version, given in node.versions.items():
-        old = old_versions.get(version)
-        record = dict(given)
-        if record["id"] is None:
-            record["id"] = old["id"] if old else stable_version_id(key, version)
-        if old is not None and "archive_sha256" not in record:
-            # A dump without archives keeps the archive the mirror already holds.
-            record["archive_sha256"] = old["archive_sha256"]
-            record["archive_size"] = old["archive_size"]
-        record["pair_key"] = pair_key(key, version)
-        record["serialized"] = serialize_version(record)
-        statuses[version] = record["status"]
-        if old is None:
-            writes.version_inserts.append(record)
-            summary.versions.added += 1
-        elif old["id"] != record["id"]:
-            # A new id for the same pair: replace the row rather than rewrite a primary key.
-            writes.version_deletes.append(old["id"])
-            writes.version_inserts.append(record)
-            summary.versions.updated += 1
-        elif _same(record, old):
-            summary.versions.unchanged += 1
-            continue
-        else:
-            writes.version_updates.append(record)
-            if record["archive_sha256"] != old["archive_sha256"]:
-                writes.new_archives.append(record["id"])
-            summary.versions.updated += 1
-        changed = True
-    for version, old in old_versions.items():
-        if version in node.versions:
-            continue
-        statuses[version] = old["status"]
-        if old["node_id"] != node.record["id"]:
-            # The node's id changed case: versions this dump leaves out carry the new spelling.
-            record = {**old, "node_id": node.record["id"]}
-            record["serialized"] = serialize_version(record)
-            writes.version_updates.append(record)
-            summary.versions.updated += 1
-            changed = True
-    return statuses, changed
-
-
-def _one_key_set(records: list[dict]) -> list[dict]:
-    """Records padded to one set of keys (None where absent): one executemany takes them all.
-
-    For versions only, whose columns have no defaults for an absent key to mean.
-    """
-    keys = set().union(*records)
-    return [dict.fromkeys(keys) | record for record in records]
+        if self.node_hashes:
+            store = (
+                _nodes.update()
+                .where(_nodes.c.normalized_id == sa.bindparam("key"))
+                .values(content_hash=sa.bindparam("digest"))
+            )
+            session.execute(store, self.node_hashes)
+        self.versions.write(session)
 
 
 def _write_publishers(
@@ -204,7 +208,7 @@ def _write_publishers(
         if old is None:
             inserts.append(record)
             summary.publishers.added += 1
-        elif _same(record, old):
+        elif same_row(record, old):
             summary.publishers.unchanged += 1
         else:
             updates.append(record)
@@ -272,7 +276,10 @@ def _check_version_ids(session: Session, incoming: IncomingMirror, replace: bool
     """Refuse a version id the mirror already gives another pair that will still be there."""
     table = NodeVersion.__table__
     problems = []
-    for row in _rows(session, table, table.c.id, list(incoming.version_ids)):
+    columns = (table.c.id, table.c.pair_key, table.c.node_normalized_id, table.c.version)
+    for row in _rows(
+        session, table, table.c.id, list(incoming.version_ids), (*columns, table.c.node_id)
+    ):
         pair, place = incoming.version_ids[row["id"]]
         if row["pair_key"] == pair:
             continue

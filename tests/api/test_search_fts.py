@@ -108,6 +108,19 @@ def test_migration_0007_indexes_the_nodes_a_mirror_already_holds(app, client, no
     assert all(SEARCH_TABLE in plan for plan in plans), plans
 
 
+def test_a_downgrade_that_rebuilds_the_nodes_table_keeps_the_search_index(app, client, nodes):
+    """0009's downgrade rebuilds `nodes` (dropping a column): the index is made again."""
+    with app.app_context():
+        flask_migrate.downgrade(revision="0008")
+        with db.engine.connect() as connection:
+            assert search_index_ready(connection)
+        db.engine.dispose()
+
+    assert index_rows(app) == 300
+    found = client.get("/nodes/search?search=pack+42").get_json()
+    assert [each["id"] for each in found["nodes"]] == ["pack-0042"]
+
+
 def execute(app, *statements: str) -> None:
     """Run SQL statements on the mirror's database and commit them."""
     with app.app_context():
