@@ -1,4 +1,4 @@
-"""Generated registry dumps of any size, shaped like upstream's data, for loading a mirror."""
+"""Generated registry dumps of any size, shaped like upstream's data, for benchmark mirrors."""
 
 import gzip
 import os
@@ -65,6 +65,7 @@ _OPERATING_SYSTEMS = ("Windows", "Linux", "macOS")
 _ACCELERATORS = ("CUDA", "ROCm", "DirectML", "Metal", "CPU")
 _TAGS = ("image", "video", "upscale", "mask", "sampler", "lora", "audio", "3d", "utils")
 _EPOCH = datetime(2024, 5, 1, tzinfo=UTC)
+_EXPORTED = "2026-11-28T06:00:00.000000Z"
 
 
 def id_width(node_count: int) -> int:
@@ -167,8 +168,13 @@ def write_dump(path: str, first: int, stop: int, versions_per_node: int, width: 
         [generate_publisher(publisher) for publisher in publishers],
         [generate_node(index, versions_per_node, width) for index in range(first, stop)],
         source="bench.dumps",
-        exported_at="2026-11-28T06:00:00.000000Z",
+        exported_at=_EXPORTED,
     )
+    return _write_gzip(path, document)
+
+
+def _write_gzip(path: str, document: dict) -> str:
+    """Write `document` as a gzip dump file; returns its path."""
     # Level 1: the dump is written once and read once; speed matters more than size here.
     with open(path, "wb") as handle:
         handle.write(gzip.compress(orjson.dumps(document), compresslevel=1))
@@ -191,3 +197,40 @@ def write_dumps(
         )
         for first in range(0, nodes, nodes_per_file)
     ]
+
+
+# The web pages' mirror: publishers owning a hundred packs each, one pack in ten about video
+# (a term a tenth of the packs hold), short versions; ids such as "pack-00042".
+WEB_PUBLISHERS = 50
+WEB_TERM = "video"
+
+
+def web_pack(index: int, versions_per_node: int) -> dict:
+    """Pack number `index` of the web pages' mirror, with its versions."""
+    return {
+        "id": f"pack-{index:05d}",
+        "name": f"Pack {index}",
+        "description": f"Nodes for {WEB_TERM if index % 10 == 0 else 'images'}, {index}.",
+        "downloads": index * 7 % 1000,
+        "publisher": {"id": f"publisher-{index % WEB_PUBLISHERS}"},
+        "versions": [
+            {"version": version_string(minor), "changelog": f"Release {minor}."}
+            for minor in range(versions_per_node)
+        ],
+    }
+
+
+def write_web_dumps(directory: str, packs: int, versions_per_node: int, per_file: int) -> list:
+    """Write the web pages' mirror of `packs` packs as dump files of `per_file` packs each."""
+    os.makedirs(directory, exist_ok=True)
+    publishers = [
+        {"id": f"publisher-{index}", "name": f"Publisher {index}"}
+        for index in range(WEB_PUBLISHERS)
+    ]
+    paths = []
+    for first in range(0, packs, per_file):
+        stop = min(first + per_file, packs)
+        nodes = [web_pack(index, versions_per_node) for index in range(first, stop)]
+        document = dump_document(publishers, nodes, source="bench.dumps", exported_at=_EXPORTED)
+        paths.append(_write_gzip(os.path.join(directory, f"web-{first:06d}.json.gz"), document))
+    return paths

@@ -50,15 +50,18 @@ def build_mirror(
     nodes_per_import: int,
     reuse: bool,
     server_url: str | None = None,
+    generate: Callable[[str, int, int, int], list[str]] = write_dumps,
+    label: str = "mirror",
 ) -> dict:
     """Generate a mirror's dumps and load them with the import service; return the figures.
 
-    The mirror is a SQLite file in `workdir`, or a database on the PostgreSQL `server_url`.
+    The mirror is a SQLite file in `workdir`, or a database on the PostgreSQL `server_url`;
+    `generate` writes its dumps (as bench/dumps.py's write_dumps), `label` names its files.
     """
     # Named after the work folder too, so runs with different folders never share a database.
     folder = hashlib.sha256(os.path.abspath(workdir).encode()).hexdigest()[:8]
-    name = f"mirror_{nodes}x{versions_per_node}_{folder}"
-    db_path = os.path.join(workdir, f"mirror-{nodes}x{versions_per_node}.db")
+    name = f"{label}_{nodes}x{versions_per_node}_{folder}"
+    db_path = os.path.join(workdir, f"{label}-{nodes}x{versions_per_node}.db")
     url, reused = (
         _postgresql_mirror(server_url, name, reuse)
         if server_url
@@ -66,19 +69,22 @@ def build_mirror(
     )
     figures = {"db_path": db_path if not server_url else name, "db_url": url, "reused": reused}
     if not reused:
-        figures.update(_load(workdir, url, nodes, versions_per_node, nodes_per_import))
+        shape = (nodes, versions_per_node, nodes_per_import)
+        figures.update(_load(workdir, url, shape, generate))
     figures["db_mb"] = (
         postgres.database_mb(url) if server_url else round(os.path.getsize(db_path) / 1e6, 1)
     )
     return figures
 
 
-def _load(workdir: str, url: str, nodes: int, versions_per_node: int, per_import: int) -> dict:
-    """Generate the dumps and import them into the database at `url`, timed."""
+def _load(workdir: str, url: str, shape: tuple[int, int, int], generate: Callable) -> dict:
+    """Generate the dumps (nodes, versions per node, nodes per import) and import them into the
+    database at `url`, timed."""
     figures = {}
+    nodes, versions_per_node, per_import = shape
     dump_dir = os.path.join(workdir, f"dumps-{nodes}x{versions_per_node}")
     start = time.perf_counter()
-    paths = write_dumps(dump_dir, nodes, versions_per_node, per_import)
+    paths = generate(dump_dir, nodes, versions_per_node, per_import)
     figures["generate_s"] = round(time.perf_counter() - start, 2)
     figures["dump_mb"] = round(sum(os.path.getsize(path) for path in paths) / 1e6, 1)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
