@@ -63,6 +63,10 @@ class Node(db.Model):
     content_hash: Mapped[str | None] = mapped_column(sa.String(32))
 
 
+# The web's "recently updated" order (services/catalog/pages.py) in one index walk: one import
+# stamps many nodes alike, and without the id beside it every tie was sorted.
+sa.Index("ix_nodes_changed_at_order", Node.changed_at.desc(), Node.normalized_id)
+
 # What `search` and `repository_search` match substrings of: trigram-indexed on PostgreSQL, and
 # on SQLite in models/fts.py's FTS5 table (made and dropped with `nodes`).
 SEARCHED_COLUMNS = (Node.id, Node.name, Node.description, Node.author, Node.repository)
