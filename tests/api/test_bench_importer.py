@@ -7,6 +7,7 @@ import pytest
 from bench import importer
 
 
+@pytest.mark.slow
 @pytest.mark.sqlite_only("the benchmark makes SQLite mirrors of its own")
 def test_a_tiny_run_measures_floor_fresh_unchanged_and_changed_imports(tmp_path):
     out = tmp_path / "figures.json"

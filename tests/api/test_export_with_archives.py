@@ -109,6 +109,7 @@ def test_export_with_archives_is_a_tar_when_the_path_ends_in_tar(app, archived_c
     assert {f"archives/{n}/{v}.zip" for n, v in ARCHIVED} <= names
 
 
+@pytest.mark.slow
 def test_export_of_the_sample_bundle_round_trips(app, tmp_path, empty_mirror):
     assert app.test_cli_runner().invoke(args=["mirror", "seed"]).exit_code == 0
     assert export_bundle(app, tmp_path / "bundle").exit_code == 0
