@@ -168,11 +168,8 @@ def _begin_postgresql(lock_timeout: int, connection: sa.Connection) -> None:
 
 
 def begin_write(session: Session, catalog: bool = True) -> None:
-    """End the session's read transaction; begin one that holds the write lock until commit.
-
-    `catalog=False` for a write that leaves nodes and versions alone (a verify run, a
-    pull-through mark): its commit need not make the listings again.
-    """
+    """End the session's read transaction; begin one that holds the write lock until commit
+    (`catalog=False`: it changes no node or version, so its commit leaves the listings be)."""
     end_snapshot(session)
     options = {WRITE_LOCK: writer_wait(session)}
     if session.get_bind().dialect.name == "postgresql":
@@ -184,11 +181,8 @@ def begin_write(session: Session, catalog: bool = True) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _before_write_commit(session: Session) -> None:
-    """A writer's last work before it commits: what every writer derives from the rows alike.
-
-    Every writer (imports, syncs, seeds, repairs, indexing, and any to come) begins with
-    begin_write, so none can commit without making the listings' totals and anchors again.
-    """
+    """Make the listings' totals and anchors again before a writer commits: every writer
+    (imports, syncs, seeds, repairs, indexing, any to come) begins with begin_write."""
     if session.info.pop(WRITING, False):
         store_listings(session)
 
