@@ -7,24 +7,11 @@ import sqlalchemy as sa
 
 from extensions import db
 from models.fts import SEARCH_TABLE, TRIGGERS, search_index_ready
+from tests.api.test_search_index import NODES
 from tests.databases import POSTGRESQL, backend, statements_run
 from tests.dumps import dump, import_dump, node, version
 
 pytestmark = pytest.mark.skipif(backend() == POSTGRESQL, reason="SQLite's FTS5 search index")
-
-NODES = dump(
-    *(
-        node(
-            f"pack-{index:04d}",
-            version("1.0.0"),
-            name=f"Pack {index}",
-            description=f"Nodes number {index}",
-            author=f"Author {index % 7}",
-            repository=f"https://github.com/someone/pack-{index:04d}",
-        )
-        for index in range(300)
-    )
-)
 
 
 @pytest.fixture
