@@ -23,7 +23,7 @@ from werkzeug.test import EnvironBuilder
 from app import create_app
 from bench import api_floor
 from bench.dumps import id_width, node_id
-from bench.mirror import build_mirror
+from bench.mirror import add_mirror_options, build_mirror
 from bench.pairs import BenchmarkError, make_request
 from extensions import db
 from tests.load import Load
@@ -36,16 +36,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(prog="python -m bench.api", description=__doc__)
     parser.add_argument("--nodes", type=int, default=5000, help="generated nodes (%(default)s)")
-    parser.add_argument("--versions-per-node", type=int, default=20, help="(%(default)s)")
-    parser.add_argument("--nodes-per-import", type=int, default=5000, help="(%(default)s)")
+    add_mirror_options(parser, "/tmp/bench-api")
     parser.add_argument("--calls", type=int, default=300, help="timed calls each (%(default)s)")
     parser.add_argument("--seconds", type=int, default=8, help="each wrk run (%(default)s)")
     parser.add_argument("--rounds", type=int, default=3, help="wrk runs each (%(default)s)")
-    parser.add_argument("--workdir", default="/tmp/bench-api", help="(%(default)s)")
-    parser.add_argument("--reuse", action="store_true", help="reuse the workdir's mirror")
     parser.add_argument("--skip-wrk", action="store_true", help="in-process figures only")
-    parser.add_argument("--smoke", action="store_true", help="a tiny run, to check it works")
-    parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
     if args.smoke:
         args.nodes, args.versions_per_node, args.nodes_per_import = 20, 3, 20

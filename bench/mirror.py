@@ -1,6 +1,7 @@
 """A benchmark mirror: generated dumps loaded through the real import service, timed; then
 opened for the app and the floor to answer bulk requests on it."""
 
+import argparse
 import hashlib
 import os
 import resource
@@ -18,6 +19,16 @@ from extensions import db
 from services.imports.run import import_dumps
 
 BULK_PATH = "/bulk/nodes/versions"
+
+
+def add_mirror_options(parser: argparse.ArgumentParser, workdir: str) -> None:
+    """The options of a benchmark that builds its mirror with build_mirror."""
+    parser.add_argument("--versions-per-node", type=int, default=20, help="(%(default)s)")
+    parser.add_argument("--nodes-per-import", type=int, default=5000, help="(%(default)s)")
+    parser.add_argument("--workdir", default=workdir, help="(%(default)s)")
+    parser.add_argument("--reuse", action="store_true", help="reuse the workdir's mirrors")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run, to check it works")
+    parser.add_argument("--json", help="also write the figures to this file")
 
 
 def peak_rss_mb() -> float:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from app import create_app
 from bench.api import WARM_UP_CALLS, percentiles
-from bench.mirror import build_mirror
+from bench.mirror import add_mirror_options, build_mirror
 from bench.pairs import BenchmarkError
 from extensions import db
 from services.catalog.queries import NodeFilters, Page, find_nodes, find_versions
@@ -34,14 +34,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--nodes", default="5000,50000", help="generated nodes of each mirror (%(default)s)"
     )
-    parser.add_argument("--versions-per-node", type=int, default=20, help="(%(default)s)")
-    parser.add_argument("--nodes-per-import", type=int, default=5000, help="(%(default)s)")
+    add_mirror_options(parser, "/tmp/bench-paging")
     parser.add_argument("--calls", type=int, default=100, help="timed calls each (%(default)s)")
-    parser.add_argument("--workdir", default="/tmp/bench-paging", help="(%(default)s)")
-    parser.add_argument("--reuse", action="store_true", help="reuse the workdir's mirrors")
     parser.add_argument("--postgresql", metavar="SERVER_URL", help="mirrors on this server")
-    parser.add_argument("--smoke", action="store_true", help="a tiny run, to check it works")
-    parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
     if args.smoke:
         args.nodes, args.versions_per_node, args.nodes_per_import, args.calls = "30,60", 7, 30, 5
